@@ -1,9 +1,3 @@
-// Package store is the emulator's durable state: functions, events, attempts
-// and log lines in an embedded SQLite database (modernc.org/sqlite, WAL).
-//
-// Every write goes through one writer goroutine that batches concurrent
-// callers into a single transaction (group commit): a caller returns only
-// after its change is committed, yet a burst of accepts costs one fsync.
 package store
 
 import (

@@ -1,0 +1,445 @@
+// Package local implements adapters.Provider over the emulator's native JSON
+// API (/v1/). Like every adapter it reaches the emulator only over HTTP.
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/spec"
+)
+
+// Provider talks to a running emulator.
+type Provider struct {
+	base    string
+	client  *http.Client
+	service *spec.Service
+}
+
+var _ adapters.Provider = (*Provider)(nil)
+
+// New returns a provider for the emulator at endpoint (e.g. http://127.0.0.1:9770).
+func New(endpoint string, svc *spec.Service) (*Provider, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("local: endpoint %q is not a URL such as http://127.0.0.1:9770", endpoint)
+	}
+	// No overall client timeout: sync invokes and log tails may last for hours.
+	return &Provider{base: strings.TrimRight(endpoint, "/"), client: &http.Client{}, service: svc}, nil
+}
+
+// functionConfig mirrors the emulator's deploy configuration on the wire.
+type functionConfig struct {
+	Name                string            `json:"name"`
+	Provider            string            `json:"provider"`
+	Runtime             string            `json:"runtime"`
+	Handler             string            `json:"handler"`
+	MemorySize          int               `json:"memorySize"`
+	Timeout             int               `json:"timeout"`
+	Environment         map[string]string `json:"environment,omitempty"`
+	Description         string            `json:"description,omitempty"`
+	Region              string            `json:"region,omitempty"`
+	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
+	Async               struct {
+		Enabled       bool   `json:"enabled,omitempty"`
+		Trace         bool   `json:"trace,omitempty"`
+		RetryAttempts *int   `json:"retryAttempts,omitempty"`
+		MaxEventAge   int    `json:"maxEventAge,omitempty"`
+		OnSuccess     string `json:"onSuccess,omitempty"`
+		OnFailure     string `json:"onFailure,omitempty"`
+		Durable       *struct {
+			ExecutionTimeout      int `json:"executionTimeout,omitempty"`
+			RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
+		} `json:"durable,omitempty"`
+	} `json:"async"`
+}
+
+type functionInfo struct {
+	Name       string `json:"name"`
+	Version    int    `json:"version"`
+	State      string `json:"state"`
+	CodeSHA256 string `json:"codeSha256"`
+}
+
+type apiErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// destination maps a destination naming a function of the service onto its
+// deployed name; ARNs and unknown names pass through.
+func (p *Provider) destination(target string) string {
+	if p.service == nil || target == "" {
+		return target
+	}
+	if f, ok := p.service.Function(target); ok {
+		return f.DeployedName
+	}
+	return target
+}
+
+// Deploy uploads the code and configuration; the emulator activates it at once.
+func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
+	cfg := functionConfig{Name: fn.DeployedName, Runtime: fn.Runtime, Handler: fn.Handler, MemorySize: fn.MemorySize, Timeout: fn.Timeout,
+		Environment: fn.Environment, Description: fn.Description, ReservedConcurrency: fn.ReservedConcurrency}
+	if p.service != nil {
+		cfg.Provider, cfg.Region = p.service.Provider.Name, p.service.Region
+	}
+	cfg.Async.Enabled, cfg.Async.Trace = fn.Async.Enabled, fn.Async.Trace
+	cfg.Async.RetryAttempts, cfg.Async.MaxEventAge = fn.Async.RetryAttempts, fn.Async.MaxEventAge
+	cfg.Async.OnSuccess, cfg.Async.OnFailure = p.destination(fn.Async.OnSuccess), p.destination(fn.Async.OnFailure)
+	if d := fn.Async.Durable; d != nil {
+		cfg.Async.Durable = &struct {
+			ExecutionTimeout      int `json:"executionTimeout,omitempty"`
+			RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
+		}{d.ExecutionTimeout, d.RetentionPeriodInDays}
+	}
+	body, err := json.Marshal(struct {
+		Config functionConfig `json:"config"`
+		Zip    []byte         `json:"zip,omitempty"`
+	}{cfg, code.Zip})
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
+	var info functionInfo
+	status, err := p.do(ctx, http.MethodPut, "/v1/functions/"+url.PathEscape(fn.DeployedName), nil, body, &info)
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
+	return adapters.Deployment{Function: info.Name, Version: strconv.Itoa(info.Version), State: info.State, CodeSHA256: info.CodeSHA256,
+		Created: status == http.StatusCreated}, nil
+}
+
+// Remove deletes the function; its events stay queryable.
+func (p *Provider) Remove(ctx context.Context, fn string) error {
+	_, err := p.do(ctx, http.MethodDelete, "/v1/functions/"+url.PathEscape(fn), nil, nil, nil)
+	return err
+}
+
+func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts adapters.InvokeOptions) (adapters.Invocation, error) {
+	q := url.Values{}
+	q.Set("type", event.InvokeRequestResponse)
+	if opts.Async {
+		q.Set("type", event.InvokeEvent)
+	}
+	if opts.Qualifier != "" {
+		q.Set("qualifier", opts.Qualifier)
+	}
+	if opts.DurableName != "" {
+		q.Set("durableName", opts.DurableName)
+	}
+	var ev adapters.Event
+	if _, err := p.do(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(fn)+"/invocations", q, payload, &ev); err != nil {
+		return adapters.Invocation{}, err
+	}
+	inv := adapters.Invocation{RequestID: ev.RequestID, Status: ev.Status, Result: ev.Result, DurationMs: ev.DurationMs}
+	if ev.Status.Terminal() && ev.Status != event.Succeeded {
+		inv.Error = &adapters.FunctionError{Type: ev.ErrorType, Message: ev.ErrorMessage}
+	}
+	if opts.LogTail && !opts.Async {
+		lines, err := p.collectLogs(ctx, adapters.LogQuery{Function: fn, RequestID: ev.RequestID})
+		if err == nil {
+			var b strings.Builder
+			for _, l := range lines {
+				b.WriteString(l.Text)
+				b.WriteByte('\n')
+			}
+			inv.Log = b.String()
+		}
+	}
+	return inv, nil
+}
+
+func eventQuery(q adapters.EventQuery) url.Values {
+	v := url.Values{}
+	if len(q.Statuses) > 0 {
+		parts := make([]string, len(q.Statuses))
+		for i, s := range q.Statuses {
+			parts[i] = string(s)
+		}
+		v.Set("status", strings.Join(parts, ","))
+	}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !q.Until.IsZero() {
+		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Desc {
+		v.Set("order", "desc")
+	}
+	if q.Offset > 0 {
+		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
+	var page adapters.EventPage
+	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events", eventQuery(q), nil, &page)
+	return page, err
+}
+
+func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Event, error) {
+	var ev adapters.Event
+	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID), nil, nil, &ev)
+	return ev, err
+}
+
+func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace time.Duration) error {
+	q := url.Values{}
+	if grace > 0 {
+		q.Set("grace", grace.String())
+	}
+	_, err := p.do(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID)+"/terminate", q, nil, nil)
+	return err
+}
+
+func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) (adapters.Stats, error) {
+	var st adapters.Stats
+	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/stats", eventQuery(q), nil, &st)
+	return st, err
+}
+
+type logLine struct {
+	adapters.LogLine
+	Seq int64 `json:"seq"`
+}
+
+func logValues(q adapters.LogQuery) url.Values {
+	v := url.Values{}
+	if q.Function != "" {
+		v.Set("function", q.Function)
+	}
+	if q.RequestID != "" {
+		v.Set("requestId", q.RequestID)
+	}
+	if q.Filter != "" {
+		v.Set("contains", q.Filter)
+	}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Cursor != "" {
+		v.Set("after", q.Cursor)
+	}
+	return v
+}
+
+// collectLogs pages through the stored log.
+func (p *Provider) collectLogs(ctx context.Context, q adapters.LogQuery) ([]adapters.LogLine, error) {
+	var all []adapters.LogLine
+	for {
+		v := logValues(q)
+		v.Set("limit", "1000")
+		var page struct {
+			Lines  []logLine `json:"lines"`
+			Cursor string    `json:"cursor"`
+		}
+		if _, err := p.do(ctx, http.MethodGet, "/v1/logs", v, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, l := range page.Lines {
+			all = append(all, l.LogLine)
+			if q.Limit > 0 && len(all) >= q.Limit {
+				return all, nil
+			}
+		}
+		if len(page.Lines) < 1000 {
+			return all, nil
+		}
+		q.Cursor = page.Cursor
+	}
+}
+
+// Logs returns the stored lines, or with q.Tail a live stream over SSE that
+// reconnects with Last-Event-ID, so nothing is lost or repeated.
+func (p *Provider) Logs(ctx context.Context, q adapters.LogQuery) (adapters.LogStream, error) {
+	if !q.Tail {
+		lines, err := p.collectLogs(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return &sliceStream{lines: lines}, nil
+	}
+	s := &sseStream{p: p, q: q, cursor: q.Cursor}
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type sliceStream struct {
+	lines []adapters.LogLine
+	i     int
+}
+
+func (s *sliceStream) Next(context.Context) (adapters.LogLine, error) {
+	if s.i >= len(s.lines) {
+		return adapters.LogLine{}, io.EOF
+	}
+	s.i++
+	return s.lines[s.i-1], nil
+}
+
+func (s *sliceStream) Close() error { return nil }
+
+type sseStream struct {
+	p      *Provider
+	q      adapters.LogQuery
+	cursor string
+	body   io.ReadCloser
+	rd     *bufio.Reader
+}
+
+func (s *sseStream) connect(ctx context.Context) error {
+	v := logValues(s.q)
+	v.Del("after")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.p.base+"/v1/logs/stream?"+v.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if s.cursor != "" {
+		req.Header.Set("Last-Event-ID", s.cursor)
+	}
+	resp, err := s.p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("local: connect to the emulator at %s: %w (is `asyncfn local start` running?)", s.p.base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return decodeError(resp)
+	}
+	s.body, s.rd = resp.Body, bufio.NewReaderSize(resp.Body, 64<<10)
+	return nil
+}
+
+// Next reads the next "log" event, reconnecting once per failure from the
+// last cursor if the connection drops.
+func (s *sseStream) Next(ctx context.Context) (adapters.LogLine, error) {
+	for {
+		line, err := s.readEvent()
+		if err == nil {
+			return line, nil
+		}
+		if ctx.Err() != nil {
+			return adapters.LogLine{}, ctx.Err()
+		}
+		s.body.Close()
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return adapters.LogLine{}, ctx.Err()
+		}
+		if cerr := s.connect(ctx); cerr != nil {
+			return adapters.LogLine{}, cerr
+		}
+	}
+}
+
+func (s *sseStream) readEvent() (adapters.LogLine, error) {
+	var id, data string
+	for {
+		raw, err := s.rd.ReadString('\n')
+		if err != nil {
+			return adapters.LogLine{}, err
+		}
+		raw = strings.TrimRight(raw, "\r\n")
+		switch {
+		case raw == "":
+			if data == "" {
+				continue
+			}
+			var l logLine
+			if err := json.Unmarshal([]byte(data), &l); err != nil {
+				return adapters.LogLine{}, fmt.Errorf("local: bad log event: %w", err)
+			}
+			if id != "" {
+				s.cursor = id
+			}
+			return l.LogLine, nil
+		case strings.HasPrefix(raw, "id:"):
+			id = strings.TrimSpace(raw[3:])
+		case strings.HasPrefix(raw, "data:"):
+			data += strings.TrimPrefix(raw[5:], " ")
+		}
+	}
+}
+
+func (s *sseStream) Close() error {
+	if s.body != nil {
+		return s.body.Close()
+	}
+	return nil
+}
+
+// do sends one API request and decodes a JSON answer into out.
+func (p *Provider) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) (int, error) {
+	u := p.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("local: %s %s: %w (is `asyncfn local start` running?)", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, decodeError(resp)
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return resp.StatusCode, fmt.Errorf("local: decode answer of %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func decodeError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var body apiErrorBody
+	apiErr := &adapters.APIError{Provider: "local", HTTPStatus: resp.StatusCode, Code: resp.Status, Message: strings.TrimSpace(string(b))}
+	if json.Unmarshal(b, &body) == nil && body.Error.Code != "" {
+		apiErr.Code, apiErr.Message = body.Error.Code, body.Error.Message
+	}
+	switch apiErr.Code {
+	case "FunctionNotFound", "EventNotFound":
+		apiErr.Err = adapters.ErrNotFound
+	}
+	return apiErr
+}
+
+// IsUnavailable reports whether err means no emulator answered.
+func IsUnavailable(err error) bool {
+	var apiErr *adapters.APIError
+	return err != nil && !errors.As(err, &apiErr)
+}

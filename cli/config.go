@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// printOptions: asyncfn print.
+type printOptions struct {
+	*Globals
+	IO IO
+}
+
+func printCommand(g *Globals, io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "print",
+		Usage: "print the resolved configuration (YAML, or JSON with --output json)",
+		Action: func(c *ucli.Context) error {
+			return runPrint(&printOptions{Globals: g, IO: io})
+		},
+	}
+}
+
+func runPrint(o *printOptions) error {
+	loaded, err := loadService(o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	printWarnings(o.IO.Err, loaded.Warnings)
+	var out []byte
+	if o.JSON() {
+		out, err = loaded.JSON()
+	} else {
+		out, err = loaded.YAML()
+	}
+	if err != nil {
+		return err
+	}
+	_, err = o.IO.Out.Write(out)
+	if err == nil && len(out) > 0 && out[len(out)-1] != '\n' {
+		_, err = fmt.Fprintln(o.IO.Out)
+	}
+	return err
+}
+
+// validateOptions: asyncfn validate.
+type validateOptions struct {
+	*Globals
+	IO IO
+}
+
+func validateCommand(g *Globals, io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "validate",
+		Usage: "check serverless.yml: exit 0 (warnings on stderr) or 2 with every error",
+		Action: func(c *ucli.Context) error {
+			return runValidate(&validateOptions{Globals: g, IO: io})
+		},
+	}
+}
+
+func runValidate(o *validateOptions) error {
+	loaded, err := loadService(o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	printWarnings(o.IO.Err, loaded.Warnings)
+	svc := loaded.Service
+	if o.JSON() {
+		type fn struct {
+			Name         string `json:"name"`
+			DeployedName string `json:"deployedName"`
+			Runtime      string `json:"runtime"`
+			Timeout      int    `json:"timeout"`
+			MemorySize   int    `json:"memorySize"`
+			Async        bool   `json:"asyncRunEnable"`
+		}
+		res := struct {
+			Valid     bool     `json:"valid"`
+			Service   string   `json:"service"`
+			Provider  string   `json:"provider"`
+			Stage     string   `json:"stage"`
+			Region    string   `json:"region"`
+			Functions []fn     `json:"functions"`
+			Warnings  []string `json:"warnings"`
+		}{Valid: true, Service: svc.Name, Provider: svc.Provider.Name, Stage: svc.Stage, Region: svc.Region, Functions: []fn{}, Warnings: []string{}}
+		for _, f := range svc.Functions {
+			res.Functions = append(res.Functions, fn{f.Name, f.DeployedName, f.Runtime, f.Timeout, f.MemorySize, f.Async.Enabled})
+		}
+		for _, w := range loaded.Warnings {
+			res.Warnings = append(res.Warnings, w.Error())
+		}
+		return writeJSONOut(o.IO.Out, res)
+	}
+	fmt.Fprintf(o.IO.Out, "%s: valid (service %s, provider %s, stage %s, region %s, %d function(s), %d warning(s))\n",
+		svc.File, svc.Name, svc.Provider.Name, svc.Stage, svc.Region, len(svc.Functions), len(loaded.Warnings))
+	return nil
+}

@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/adapters/local"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/spec"
+)
+
+// emulatorOptions are the flags shared by `local start` and `dev`.
+type emulatorOptions struct {
+	Addr           string
+	StateDir       string
+	MaxConcurrency int
+	CloudBackoff   bool
+	Drain          time.Duration
+}
+
+func emulatorFlags(o *emulatorOptions) []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "addr", Value: localemu.DefaultAddr, Usage: "listen on `HOST:PORT` (loopback only)", Destination: &o.Addr},
+		&ucli.StringFlag{Name: "state-dir", Usage: "keep state in `DIR` (default: .asyncfn beside serverless.yml)", Destination: &o.StateDir},
+		&ucli.IntFlag{Name: "max-concurrency", Value: 100, Usage: "at most `N` events running at once over all functions", Destination: &o.MaxConcurrency},
+		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
+		&ucli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM let running events finish for up to `DUR`", Destination: &o.Drain},
+	}
+}
+
+// stateDir picks the state directory: the flag, else .asyncfn beside serverless.yml.
+func (o *emulatorOptions) stateDir(g *Globals) (string, error) {
+	if o.StateDir != "" {
+		return filepath.Abs(o.StateDir)
+	}
+	if g.ConfigFile != "" {
+		abs, err := filepath.Abs(g.ConfigFile)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(filepath.Dir(abs), ".asyncfn"), nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(wd, ".asyncfn"), nil
+}
+
+// emulator is a running engine and server.
+type emulator struct {
+	engine *localemu.Engine
+	url    string
+	done   chan error
+	stop   context.CancelFunc
+}
+
+func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
+	dir, err := o.stateDir(g)
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxConcurrency < 1 {
+		return nil, usagef("--max-concurrency must be at least 1")
+	}
+	ln, err := localemu.Listen(o.Addr, false)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	backoff := localemu.LocalBackoff
+	if o.CloudBackoff {
+		backoff = localemu.CloudBackoff
+	}
+	eng, err := localemu.New(localemu.Options{StateDir: dir, MaxConcurrency: o.MaxConcurrency, Backoff: backoff,
+		Logger: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
+	srv := localemu.NewServer(eng)
+	go func() { em.done <- srv.Serve(ctx, ln) }()
+	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
+	return em, nil
+}
+
+// shutdown stops the server, then lets running events finish up to drain.
+func (em *emulator) shutdown(drain time.Duration, io IO) error {
+	em.stop()
+	serveErr := <-em.done
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	fmt.Fprintf(io.Err, "asyncfn emulator stopping: waiting up to %s for running events\n", drain)
+	if err := em.engine.Close(ctx); err != nil {
+		return err
+	}
+	return serveErr
+}
+
+// localStartOptions: asyncfn local start.
+type localStartOptions struct {
+	*Globals
+	IO IO
+	emulatorOptions
+}
+
+func localCommand(g *Globals, io IO) *ucli.Command {
+	o := &localStartOptions{Globals: g, IO: io}
+	return &ucli.Command{
+		Name:  "local",
+		Usage: "run the local emulator",
+		Subcommands: []*ucli.Command{{
+			Name:  "start",
+			Usage: "serve the emulator until SIGINT/SIGTERM (state survives restarts)",
+			Description: "The emulator's native API is under /v1/. Point commands at it with --local\n" +
+				"(" + defaultLocalURL + "; ASYNCFN_LOCAL_URL or --endpoint for another address).",
+			Flags:  emulatorFlags(&o.emulatorOptions),
+			Action: func(c *ucli.Context) error { return runLocalStart(c.Context, o) },
+		}},
+	}
+}
+
+func runLocalStart(ctx context.Context, o *localStartOptions) error {
+	em, err := startEmulator(&o.emulatorOptions, o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	if o.JSON() {
+		_ = json.NewEncoder(o.IO.Out).Encode(map[string]string{"url": em.url})
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-em.done:
+		em.done <- err
+	}
+	return em.shutdown(o.Drain, o.IO)
+}
+
+// devOptions: asyncfn dev.
+type devOptions struct {
+	*Globals
+	IO IO
+	emulatorOptions
+	Invoke string
+	Data   string
+	Exit   bool
+}
+
+func devCommand(g *Globals, io IO) *ucli.Command {
+	o := &devOptions{Globals: g, IO: io}
+	flags := append(emulatorFlags(&o.emulatorOptions),
+		&ucli.StringFlag{Name: "invoke", Usage: "after deploying, invoke `FUNCTION` asynchronously", Destination: &o.Invoke},
+		&ucli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "payload `JSON` for --invoke", Destination: &o.Data},
+		&ucli.BoolFlag{Name: "exit", Usage: "with --invoke: stop once that event has finished (exit 1 unless it SUCCEEDED)", Destination: &o.Exit},
+	)
+	return &ucli.Command{
+		Name:  "dev",
+		Usage: "start the emulator, deploy the service to it and follow all logs (Ctrl-C stops)",
+		Flags: flags,
+		Action: func(c *ucli.Context) error {
+			return runDev(c.Context, o)
+		},
+	}
+}
+
+func runDev(ctx context.Context, o *devOptions) error {
+	if o.Exit && o.Invoke == "" {
+		return usagef("--exit needs --invoke FUNCTION")
+	}
+	loaded, err := loadService(o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	printWarnings(o.IO.Err, loaded.Warnings)
+	svc := loaded.Service
+	var invokeFn *spec.Function
+	if o.Invoke != "" {
+		t := &target{svc: svc}
+		if invokeFn, err = t.function(o.Invoke); err != nil {
+			return err
+		}
+	}
+	em, err := startEmulator(&o.emulatorOptions, o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	runErr := dev(ctx, o, svc, em, invokeFn)
+	if err := em.shutdown(o.Drain, o.IO); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, invokeFn *spec.Function) error {
+	p, err := local.New(em.url, svc)
+	if err != nil {
+		return err
+	}
+	t := &target{svc: svc, provider: p}
+	quiet := *o.Globals
+	quiet.Output = "text"
+	if _, err := deployAll(ctx, t, "", &quiet, IO{In: o.IO.In, Out: o.IO.Err, Err: o.IO.Err, Getenv: o.IO.Getenv}); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.Err, "\nReady. In another terminal:\n  ASYNCFN_LOCAL_URL=%s asyncfn -c %s --local invoke -f %s --async\nCtrl-C stops.\n\n",
+		em.url, svc.File, svc.Functions[0].Name)
+	q := adapters.LogQuery{Tail: true}
+	if invokeFn != nil {
+		inv, err := p.Invoke(ctx, invokeFn.DeployedName, []byte(o.Data), adapters.InvokeOptions{Async: true})
+		if err != nil {
+			return fmt.Errorf("invoke %s: %w", invokeFn.Name, err)
+		}
+		fmt.Fprintln(o.IO.Out, inv.RequestID)
+		fmt.Fprintf(o.IO.Err, "Invoked %s asynchronously: RequestId %s\n", invokeFn.Name, inv.RequestID)
+		if o.Exit {
+			q.Function, q.RequestID = invokeFn.DeployedName, inv.RequestID
+			tctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go stopWhenFinished(tctx, cancel, p, invokeFn.DeployedName, inv.RequestID)
+			if err := streamLogs(tctx, p, q, o.Globals, o.IO.Err); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			ev, err := p.Event(context.Background(), invokeFn.DeployedName, inv.RequestID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(o.IO.Err, "RequestId %s %s after %d attempt(s)\n", ev.RequestID, ev.Status, ev.Attempts)
+			if ev.Status != "SUCCEEDED" {
+				return &exitCodeError{code: exitFailure, err: fmt.Errorf("%s %s: %s %s", invokeFn.Name, ev.Status, ev.ErrorType, ev.ErrorMessage)}
+			}
+			if len(ev.Result) > 0 {
+				fmt.Fprintf(o.IO.Err, "Result: %s\n", ev.Result)
+			}
+			return nil
+		}
+	}
+	err = streamLogs(ctx, p, q, o.Globals, o.IO.Err)
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/asyncfn/asyncfn/adapters"
+)
+
+// logsOptions: asyncfn logs.
+type logsOptions struct {
+	*Globals
+	IO        IO
+	Function  string
+	RequestID string
+	Tail      bool
+	Since     string
+	Filter    string
+}
+
+func logsCommand(g *Globals, io IO) *ucli.Command {
+	o := &logsOptions{Globals: g, IO: io}
+	return &ucli.Command{
+		Name:  "logs",
+		Usage: "print a function's logs; --tail follows them live",
+		Description: "With --tail and --request-id the command ends once that event has finished.\n" +
+			"--output json prints one JSON object per line.",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "`FUNCTION` whose logs to print", Destination: &o.Function},
+			&ucli.StringFlag{Name: "request-id", Usage: "only the lines of event `ID`", Destination: &o.RequestID},
+			&ucli.BoolFlag{Name: "tail", Aliases: []string{"t"}, Usage: "keep following new lines", Destination: &o.Tail},
+			&ucli.StringFlag{Name: "since", Usage: "only lines of the last `DUR` (30m, 2h, 3d) or since an RFC 3339 time", Destination: &o.Since},
+			&ucli.StringFlag{Name: "filter", Usage: "only lines that contain `TEXT`", Destination: &o.Filter},
+		},
+		Action: func(c *ucli.Context) error { return runLogs(c.Context, o) },
+	}
+}
+
+func runLogs(ctx context.Context, o *logsOptions) error {
+	since, err := parseSince(o.Since, time.Now())
+	if err != nil {
+		return err
+	}
+	t, err := openTarget(o.Globals, o.IO)
+	if err != nil {
+		return err
+	}
+	fn, err := t.function(o.Function)
+	if err != nil {
+		return err
+	}
+	q := adapters.LogQuery{Function: fn.DeployedName, RequestID: o.RequestID, Since: since, Filter: o.Filter, Tail: o.Tail}
+	if o.Tail && o.RequestID != "" {
+		// Follow one event until it has finished, then stop.
+		if _, err := t.provider.Event(ctx, fn.DeployedName, o.RequestID); err != nil {
+			return fmt.Errorf("event %s of %s: %w", o.RequestID, fn.Name, err)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go stopWhenFinished(ctx, cancel, t.provider, fn.DeployedName, o.RequestID)
+	}
+	return streamLogs(ctx, t.provider, q, o.Globals, o.IO.Out)
+}
+
+// stopWhenFinished cancels a tail shortly after the event reached a terminal
+// status, leaving time for its last lines to arrive.
+func stopWhenFinished(ctx context.Context, cancel context.CancelFunc, p adapters.Provider, fn, id string) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ev, err := p.Event(ctx, fn, id)
+		if err == nil && ev.Status.Terminal() {
+			select {
+			case <-time.After(750 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			cancel()
+			return
+		}
+	}
+}
+
+// streamLogs prints lines until the stream ends or ctx is cancelled (a
+// cancelled tail is a normal end).
+func streamLogs(ctx context.Context, p adapters.Provider, q adapters.LogQuery, g *Globals, out io.Writer) error {
+	stream, err := p.Logs(ctx, q)
+	if err != nil {
+		return fmt.Errorf("logs: %w", err)
+	}
+	defer stream.Close()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	for {
+		l, err := stream.Next(ctx)
+		if errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) && q.Tail {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("logs: %w", err)
+		}
+		if g.JSON() {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := fmt.Fprintln(out, formatLogLine(l, len(q.Function) == 0)); err != nil {
+			return err
+		}
+	}
+}
+
+func formatLogLine(l adapters.LogLine, withFunction bool) string {
+	id := l.RequestID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	if id == "" {
+		id = "-"
+	}
+	prefix := l.Time.Local().Format("15:04:05.000") + " " + id
+	if withFunction && l.Function != "" {
+		prefix += " " + l.Function
+	}
+	return prefix + "  " + l.Text
+}

@@ -1,0 +1,699 @@
+// Package localemu is the local emulator: an engine that runs functions as
+// real processes with the asynchronous-event semantics of Tencent SCF's async
+// mode and Lambda's async invoke (an id at once, status, retries, logs, terminate),
+// durable across restarts, and the HTTP fronts that expose it.
+//
+// An event is committed to the store before its RequestId is returned; from
+// then on the engine only moves it forward through the statuses of package
+// event, and a restart picks up whatever was in flight.
+package localemu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/asyncfn/asyncfn/artifact"
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu/runtime"
+	"github.com/asyncfn/asyncfn/localemu/store"
+)
+
+// Options configure an Engine. Zero values take the documented defaults.
+type Options struct {
+	StateDir string // required: the store and extracted code live here
+	// MaxConcurrency caps running events over all functions (default 100).
+	MaxConcurrency int
+	// FunctionConcurrency caps running events of one function that sets no
+	// reservedConcurrency (default: MaxConcurrency).
+	FunctionConcurrency int
+	// Backoff is the delay before retry n (1-based); default LocalBackoff.
+	Backoff func(n int) time.Duration
+	// IdleTimeout ends warm instances unused for this long (default 10 min).
+	IdleTimeout time.Duration
+	// LogLimit caps the log bytes kept per event (default 16 MiB).
+	LogLimit int64
+	Logger   *slog.Logger
+}
+
+// LocalBackoff retries quickly, so that a laptop or CI run sees retries in seconds.
+func LocalBackoff(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond }
+
+// CloudBackoff waits as Lambda does between async retries: 1 minute, then 2.
+func CloudBackoff(n int) time.Duration {
+	if n <= 1 {
+		return time.Minute
+	}
+	return 2 * time.Minute
+}
+
+// Engine runs events. It is safe for concurrent use.
+type Engine struct {
+	opts    Options
+	store   *store.Store
+	logs    *logHub
+	log     *slog.Logger
+	codeDir string
+	workDir string
+
+	mu       sync.Mutex
+	closing  bool
+	fns      map[string]*fnState
+	running  int
+	seq      uint64
+	runs     map[string]*run                // RUNNING events (and ones being started)
+	queued   map[string]*queueItem          // QUEUED events, ready or waiting for a retry
+	waiters  map[string][]chan store.Event // closed-over on a terminal status
+	wg       sync.WaitGroup
+	stopIdle chan struct{}
+}
+
+type fnState struct {
+	name    string
+	version int
+	cfg     *FunctionConfig
+	code    string // extracted code of the latest version
+	queue   []*queueItem
+	running int
+	idle    []*instance
+}
+
+type queueItem struct {
+	id    string
+	fn    string
+	seq   uint64
+	timer *time.Timer // set while waiting for a retry
+}
+
+// run is one attempt in flight.
+type run struct {
+	id          string
+	fn          string
+	attempt     int
+	ctx         context.Context
+	cancel      context.CancelFunc
+	inst        *instance
+	terminating bool
+	grace       time.Duration
+	logBytes    int64
+	logCapped   bool
+}
+
+// instance is a warm function process and the run it is serving.
+type instance struct {
+	rt      *runtime.Instance
+	version int
+	code    string
+	cur     *run // guarded by Engine.mu
+	idleAt  time.Time
+}
+
+const (
+	defaultMaxConcurrency = 100
+	defaultIdleTimeout    = 10 * time.Minute
+	defaultLogLimit       = 16 << 20
+)
+
+// New opens the state directory, recovers events that were in flight when
+// the previous process stopped, and starts running queued events.
+func New(opts Options) (*Engine, error) {
+	if opts.StateDir == "" {
+		return nil, errors.New("localemu: a state directory is required")
+	}
+	if opts.MaxConcurrency <= 0 {
+		opts.MaxConcurrency = defaultMaxConcurrency
+	}
+	if opts.FunctionConcurrency <= 0 {
+		opts.FunctionConcurrency = opts.MaxConcurrency
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = LocalBackoff
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.LogLimit <= 0 {
+		opts.LogLimit = defaultLogLimit
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	st, err := store.Open(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		opts:     opts,
+		store:    st,
+		log:      opts.Logger,
+		codeDir:  filepath.Join(opts.StateDir, "code"),
+		workDir:  filepath.Join(opts.StateDir, "work"),
+		fns:      make(map[string]*fnState),
+		runs:     make(map[string]*run),
+		queued:   make(map[string]*queueItem),
+		waiters:  make(map[string][]chan store.Event),
+		stopIdle: make(chan struct{}),
+	}
+	for _, d := range []string{e.codeDir, e.workDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("localemu: create %s: %w", d, err)
+		}
+	}
+	lastSeq, err := st.MaxLogSeq(context.Background())
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("localemu: read log position: %w", err)
+	}
+	e.logs = newLogHub(st, lastSeq, e.log)
+	if err := e.loadFunctions(); err != nil {
+		e.logs.close()
+		st.Close()
+		return nil, err
+	}
+	if err := e.recover(); err != nil {
+		e.logs.close()
+		st.Close()
+		return nil, err
+	}
+	go e.reapIdle()
+	return e, nil
+}
+
+func (e *Engine) loadFunctions() error {
+	fns, err := e.store.ListFunctions(context.Background())
+	if err != nil {
+		return fmt.Errorf("localemu: load functions: %w", err)
+	}
+	for _, f := range fns {
+		cfg, err := decodeConfig(f.Config)
+		if err != nil {
+			return fmt.Errorf("localemu: function %s: %w", f.Name, err)
+		}
+		e.fns[f.Name] = &fnState{name: f.Name, version: f.Version, cfg: cfg, code: filepath.Join(e.codeDir, f.CodeSHA256)}
+	}
+	return nil
+}
+
+// recover re-queues QUEUED events and counts RUNNING ones as a failed attempt.
+func (e *Engine) recover() error {
+	ctx := context.Background()
+	evs, _, err := e.store.ListEvents(ctx, store.EventQuery{Statuses: []event.Status{event.Queued, event.Running}})
+	if err != nil {
+		return fmt.Errorf("localemu: recover events: %w", err)
+	}
+	for i := range evs {
+		ev := evs[i]
+		if ev.Status == event.Running {
+			now := time.Now()
+			a := store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, EndedAt: now, Status: event.Failed,
+				ErrorType: "Emulator.Restarted", ErrorMessage: "the emulator stopped while this attempt was running"}
+			if ev.Attempts == 0 {
+				a.N = 1
+				ev.Attempts = 1
+			}
+			if err := e.store.PutAttempt(ctx, a); err != nil {
+				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
+			}
+			e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: now,
+				Stream: "platform", Text: fmt.Sprintf("RESTART RequestId: %s attempt %d was interrupted by an emulator restart", ev.RequestID, ev.Attempts)})
+			if err := e.finishAttempt(&ev, outcome{status: event.Failed, errType: a.ErrorType, errMsg: a.ErrorMessage, ended: now}); err != nil {
+				return err
+			}
+			if ev.Status != event.Queued {
+				continue
+			}
+		} else if ev.InvokeType == event.InvokeRequestResponse {
+			// Its caller went away with the previous process: nobody waits for the answer.
+			now := time.Now().UTC()
+			ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Failed, now, "Emulator.Restarted", "the emulator stopped before this synchronous invocation ran"
+			if err := e.store.UpdateEvent(ctx, &ev); err != nil {
+				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
+			}
+			continue
+		}
+		e.mu.Lock()
+		e.enqueueLocked(ev.RequestID, ev.Function, ev.NextAttempt)
+		e.mu.Unlock()
+	}
+	e.mu.Lock()
+	e.dispatchLocked()
+	e.mu.Unlock()
+	return nil
+}
+
+// Deploy stores a new version of a function. With code == nil the current
+// code is kept (a configuration-only update).
+func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (store.Function, error) {
+	if err := cfg.Validate(); err != nil {
+		return store.Function{}, err
+	}
+	var sum string
+	var size int64
+	if code == nil {
+		cur, err := e.store.GetFunction(ctx, cfg.Name)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return store.Function{}, &InvalidParameterError{Msg: "function " + cfg.Name + " does not exist yet: code is required"}
+			}
+			return store.Function{}, err
+		}
+		sum, size = cur.CodeSHA256, cur.CodeSize
+	} else {
+		h := sha256.Sum256(code)
+		sum, size = hex.EncodeToString(h[:]), int64(len(code))
+		if err := e.extract(sum, code); err != nil {
+			return store.Function{}, err
+		}
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return store.Function{}, err
+	}
+	f, err := e.store.PutFunction(ctx, store.Function{Name: cfg.Name, Config: raw, CodeSHA256: sum, CodeSize: size})
+	if err != nil {
+		return store.Function{}, err
+	}
+	e.mu.Lock()
+	fs := e.fns[cfg.Name]
+	if fs == nil {
+		fs = &fnState{name: cfg.Name}
+		e.fns[cfg.Name] = fs
+	}
+	c := cfg
+	fs.version, fs.cfg, fs.code = f.Version, &c, filepath.Join(e.codeDir, sum)
+	// Warm instances of older versions are retired; running ones finish undisturbed.
+	stale := fs.idle
+	fs.idle = nil
+	e.dispatchLocked()
+	e.mu.Unlock()
+	for _, in := range stale {
+		go in.rt.Terminate(0)
+	}
+	return f, nil
+}
+
+// extract unpacks code into its content-addressed directory once.
+func (e *Engine) extract(sum string, code []byte) error {
+	dest := filepath.Join(e.codeDir, sum)
+	if _, err := os.Stat(dest); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(e.codeDir, ".extract-")
+	if err != nil {
+		return fmt.Errorf("localemu: unpack code: %w", err)
+	}
+	if err := artifact.Extract(code, tmp, artifact.Limits{}); err != nil {
+		os.RemoveAll(tmp)
+		return &InvalidParameterError{Msg: "code: " + err.Error()}
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.RemoveAll(tmp)
+		if _, statErr := os.Stat(dest); statErr == nil {
+			return nil // a concurrent deploy of the same code won
+		}
+		return fmt.Errorf("localemu: unpack code: %w", err)
+	}
+	return nil
+}
+
+// Function returns the latest version of a function and its configuration.
+func (e *Engine) Function(ctx context.Context, name string) (store.Function, *FunctionConfig, error) {
+	f, err := e.store.GetFunction(ctx, name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Function{}, nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
+		}
+		return store.Function{}, nil, err
+	}
+	cfg, err := decodeConfig(f.Config)
+	return f, cfg, err
+}
+
+// Functions lists the latest version of every function.
+func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
+	return e.store.ListFunctions(ctx)
+}
+
+// RemoveFunction deletes a function. Its events are kept; queued ones fail
+// when their turn comes.
+func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
+	if err := e.store.DeleteFunction(ctx, name); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
+		}
+		return err
+	}
+	e.mu.Lock()
+	var idle []*instance
+	if fs := e.fns[name]; fs != nil {
+		idle = fs.idle
+		fs.idle = nil
+		fs.cfg = nil
+	}
+	e.dispatchLocked()
+	e.mu.Unlock()
+	for _, in := range idle {
+		go in.rt.Terminate(0)
+	}
+	return nil
+}
+
+// InvokeRequest is one invocation to accept.
+type InvokeRequest struct {
+	Function    string
+	Payload     []byte
+	Type        string // event.InvokeEvent or event.InvokeRequestResponse (default)
+	Qualifier   string
+	DurableName string // idempotent start: an existing event of that name is returned
+}
+
+// Invoke accepts an invocation. An Event invoke returns the QUEUED event once
+// it is committed; a RequestResponse invoke waits for the terminal event.
+func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, error) {
+	async := req.Type == event.InvokeEvent
+	if !async {
+		req.Type = event.InvokeRequestResponse
+	}
+	e.mu.Lock()
+	closing := e.closing
+	fs := e.fns[req.Function]
+	var cfg *FunctionConfig
+	var version int
+	if fs != nil {
+		cfg, version = fs.cfg, fs.version
+	}
+	e.mu.Unlock()
+	if closing {
+		return store.Event{}, ErrShuttingDown
+	}
+	if cfg == nil {
+		return store.Event{}, fmt.Errorf("%w: %s", ErrFunctionNotFound, req.Function)
+	}
+	limit := maxSyncPayload
+	if async {
+		limit = cfg.asyncPayloadLimit()
+	}
+	if len(req.Payload) > limit {
+		return store.Event{}, &PayloadTooLargeError{Size: len(req.Payload), Limit: limit, Async: async}
+	}
+	if len(req.Payload) == 0 {
+		req.Payload = []byte("{}")
+	} else if !json.Valid(req.Payload) {
+		return store.Event{}, &InvalidParameterError{Msg: "the request payload is not valid JSON"}
+	}
+	if req.DurableName != "" {
+		ev, err := e.store.FindEventByDurableName(ctx, req.Function, req.DurableName)
+		if err == nil {
+			return ev, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.Event{}, err
+		}
+	}
+	ev := store.Event{
+		RequestID:   uuid.NewString(),
+		Function:    req.Function,
+		Version:     version,
+		Qualifier:   req.Qualifier,
+		InvokeType:  req.Type,
+		Payload:     req.Payload,
+		Status:      event.Queued,
+		CreatedAt:   time.Now().UTC(),
+		DurableName: req.DurableName,
+	}
+	var wait chan store.Event
+	e.mu.Lock()
+	if !async {
+		wait = e.addWaiterLocked(ev.RequestID)
+	}
+	e.mu.Unlock()
+	if err := e.store.InsertEvent(ctx, &ev); err != nil {
+		e.mu.Lock()
+		delete(e.waiters, ev.RequestID)
+		e.mu.Unlock()
+		return store.Event{}, fmt.Errorf("localemu: record event: %w", err)
+	}
+	e.mu.Lock()
+	e.enqueueLocked(ev.RequestID, ev.Function, time.Time{})
+	e.dispatchLocked()
+	e.mu.Unlock()
+	if async {
+		return ev, nil
+	}
+	select {
+	case final := <-wait:
+		return final, nil
+	case <-ctx.Done():
+		// The caller is gone; the event runs on and stays queryable.
+		return ev, ctx.Err()
+	}
+}
+
+// Event returns one event. fn, when not empty, must be the event's function.
+func (e *Engine) Event(ctx context.Context, fn, requestID string) (store.Event, error) {
+	ev, err := e.store.GetEvent(ctx, requestID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Event{}, fmt.Errorf("%w: %s", ErrEventNotFound, requestID)
+		}
+		return store.Event{}, err
+	}
+	if fn != "" && ev.Function != fn {
+		return store.Event{}, fmt.Errorf("%w: %s (of function %s)", ErrEventNotFound, requestID, fn)
+	}
+	return ev, nil
+}
+
+// Events lists events; the int is the number of all matches.
+func (e *Engine) Events(ctx context.Context, q store.EventQuery) ([]store.Event, int, error) {
+	return e.store.ListEvents(ctx, q)
+}
+
+// Stats computes status statistics.
+func (e *Engine) Stats(ctx context.Context, q store.EventQuery) (store.Stats, error) {
+	return e.store.Stats(ctx, q)
+}
+
+// Attempts lists the attempts of an event.
+func (e *Engine) Attempts(ctx context.Context, requestID string) ([]store.Attempt, error) {
+	return e.store.Attempts(ctx, requestID)
+}
+
+// Wait blocks until the event is terminal or ctx ends.
+func (e *Engine) Wait(ctx context.Context, requestID string) (store.Event, error) {
+	e.mu.Lock()
+	ch := e.addWaiterLocked(requestID)
+	e.mu.Unlock()
+	defer e.removeWaiter(requestID, ch)
+	ev, err := e.store.GetEvent(ctx, requestID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Event{}, fmt.Errorf("%w: %s", ErrEventNotFound, requestID)
+		}
+		return store.Event{}, err
+	}
+	if ev.Status.Terminal() {
+		return ev, nil
+	}
+	select {
+	case final := <-ch:
+		return final, nil
+	case <-ctx.Done():
+		return ev, ctx.Err()
+	}
+}
+
+// Terminate stops an event: a queued one is taken off the queue, a running
+// one is signalled (SIGTERM then SIGKILL after grace, or SIGKILL at once).
+// It returns the TERMINATED event.
+func (e *Engine) Terminate(ctx context.Context, fn, requestID string, grace time.Duration) (store.Event, error) {
+	ev, err := e.Event(ctx, fn, requestID)
+	if err != nil {
+		return store.Event{}, err
+	}
+	if ev.Status.Terminal() {
+		return ev, fmt.Errorf("%w: %s is %s", ErrEventFinished, requestID, ev.Status)
+	}
+	e.mu.Lock()
+	ch := e.addWaiterLocked(requestID)
+	if item, ok := e.queued[requestID]; ok {
+		e.unqueueLocked(item)
+		e.mu.Unlock()
+		e.removeWaiter(requestID, ch)
+		ev, err := e.store.GetEvent(ctx, requestID)
+		if err != nil {
+			return store.Event{}, err
+		}
+		now := time.Now().UTC()
+		ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Terminated, now, "Terminated", "terminated while queued"
+		ev.NextAttempt = time.Time{}
+		if err := e.store.UpdateEvent(ctx, &ev); err != nil {
+			return store.Event{}, err
+		}
+		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: now, Stream: "platform",
+			Text: "TERMINATED RequestId: " + ev.RequestID + " was removed from the queue"})
+		e.notifyTerminal(ev)
+		return ev, nil
+	}
+	var inst *instance
+	if r, ok := e.runs[requestID]; ok {
+		r.terminating, r.grace = true, grace
+		inst = r.inst
+		if inst == nil {
+			r.cancel() // still starting: the attempt ends before it reaches a process
+		}
+	}
+	e.mu.Unlock()
+	defer e.removeWaiter(requestID, ch)
+	if inst != nil {
+		inst.rt.Terminate(grace)
+	}
+	// Wait for the run to record its outcome. If it finished on its own just
+	// before the signal, the event keeps that outcome.
+	wctx, cancel := context.WithTimeout(ctx, grace+30*time.Second)
+	defer cancel()
+	select {
+	case final := <-ch:
+		if final.Status != event.Terminated {
+			return final, fmt.Errorf("%w: %s is %s", ErrEventFinished, requestID, final.Status)
+		}
+		return final, nil
+	case <-wctx.Done():
+		return ev, fmt.Errorf("localemu: terminate %s: %w", requestID, wctx.Err())
+	}
+}
+
+// Logs returns stored log lines (everything appended so far is included).
+func (e *Engine) Logs(ctx context.Context, q store.LogQuery) ([]store.LogLine, error) {
+	e.logs.flush()
+	return e.store.Logs(ctx, q)
+}
+
+// SubscribeLogs follows the log from after (a sequence number; 0 = from the
+// start of what is kept, -1 = only new lines).
+func (e *Engine) SubscribeLogs(f LogFilter, after int64) *Subscription {
+	if after < 0 {
+		e.logs.mu.Lock()
+		after = e.logs.lastSeq
+		e.logs.mu.Unlock()
+	}
+	return e.logs.subscribe(f, after)
+}
+
+// Close stops accepting invocations, lets running events finish until ctx
+// ends, then stops the rest (each counts as a failed attempt and follows its
+// retry policy at the next start) and closes the store.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closing = true
+	for _, item := range e.queued {
+		if item.timer != nil {
+			item.timer.Stop()
+		}
+	}
+	e.mu.Unlock()
+	close(e.stopIdle)
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.mu.Lock()
+		for _, r := range e.runs {
+			r.cancel()
+		}
+		e.mu.Unlock()
+		<-done
+	}
+	e.mu.Lock()
+	var idle []*instance
+	for _, fs := range e.fns {
+		idle = append(idle, fs.idle...)
+		fs.idle = nil
+	}
+	e.mu.Unlock()
+	for _, in := range idle {
+		in.rt.Terminate(0)
+	}
+	e.logs.close()
+	return e.store.Close()
+}
+
+func (e *Engine) addWaiterLocked(id string) chan store.Event {
+	ch := make(chan store.Event, 1)
+	e.waiters[id] = append(e.waiters[id], ch)
+	return ch
+}
+
+func (e *Engine) removeWaiter(id string, ch chan store.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ws := e.waiters[id]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(e.waiters, id)
+	} else {
+		e.waiters[id] = ws
+	}
+}
+
+func (e *Engine) notifyTerminal(ev store.Event) {
+	e.mu.Lock()
+	ws := e.waiters[ev.RequestID]
+	delete(e.waiters, ev.RequestID)
+	e.mu.Unlock()
+	for _, w := range ws {
+		w <- ev
+	}
+}
+
+// reapIdle ends warm instances that were not used for IdleTimeout.
+func (e *Engine) reapIdle() {
+	t := time.NewTicker(e.opts.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopIdle:
+			return
+		case <-t.C:
+		}
+		var old []*instance
+		cutoff := time.Now().Add(-e.opts.IdleTimeout)
+		e.mu.Lock()
+		for _, fs := range e.fns {
+			keep := fs.idle[:0]
+			for _, in := range fs.idle {
+				if in.idleAt.Before(cutoff) {
+					old = append(old, in)
+				} else {
+					keep = append(keep, in)
+				}
+			}
+			fs.idle = keep
+		}
+		e.mu.Unlock()
+		for _, in := range old {
+			in.rt.Terminate(0)
+		}
+	}
+}

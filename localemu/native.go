@@ -1,0 +1,537 @@
+package localemu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu/store"
+)
+
+// The native API (/v1/) is asyncfn's own JSON API over the engine. It covers
+// what neither cloud API does well, such as live logs as Server-Sent Events
+// with a resume cursor, and it is what adapters/local speaks.
+
+// maxDeployBody bounds a deploy request (a base64 zip): 350 MB of body.
+const maxDeployBody = 350 << 20
+
+// DeployRequest is the body of PUT /v1/functions/{name}.
+type DeployRequest struct {
+	Config FunctionConfig `json:"config"`
+	Zip    []byte         `json:"zip,omitempty"` // base64 in JSON; omitted = keep the current code
+}
+
+// FunctionInfo describes a deployed function.
+type FunctionInfo struct {
+	Name       string         `json:"name"`
+	Version    int            `json:"version"`
+	State      string         `json:"state"`
+	CodeSHA256 string         `json:"codeSha256"`
+	CodeSize   int64          `json:"codeSize"`
+	CreatedAt  time.Time      `json:"createdAt"`
+	UpdatedAt  time.Time      `json:"updatedAt"`
+	Config     FunctionConfig `json:"config"`
+}
+
+// EventInfo is an event as the native API shows it.
+type EventInfo struct {
+	RequestID    string          `json:"requestId"`
+	Function     string          `json:"function"`
+	Version      int             `json:"version"`
+	Qualifier    string          `json:"qualifier,omitempty"`
+	InvokeType   string          `json:"invokeType"`
+	Status       event.Status    `json:"status"`
+	Attempts     int             `json:"attempts"`
+	CreatedAt    time.Time       `json:"createdAt"`
+	StartedAt    *time.Time      `json:"startedAt,omitempty"`
+	EndedAt      *time.Time      `json:"endedAt,omitempty"`
+	NextAttempt  *time.Time      `json:"nextAttemptAt,omitempty"`
+	DurationMs   int64           `json:"durationMs"`
+	MaxMemoryMB  int             `json:"maxMemoryMB,omitempty"`
+	Result       json.RawMessage `json:"result,omitempty"`
+	ErrorType    string          `json:"errorType,omitempty"`
+	ErrorMessage string          `json:"errorMessage,omitempty"`
+	Payload      json.RawMessage `json:"payload,omitempty"`
+	AttemptList  []AttemptInfo   `json:"attemptList,omitempty"`
+}
+
+// AttemptInfo is one attempt of an event.
+type AttemptInfo struct {
+	N            int          `json:"n"`
+	Status       event.Status `json:"status"`
+	StartedAt    time.Time    `json:"startedAt"`
+	EndedAt      *time.Time   `json:"endedAt,omitempty"`
+	DurationMs   int64        `json:"durationMs"`
+	MaxMemoryMB  int          `json:"maxMemoryMB,omitempty"`
+	ErrorType    string       `json:"errorType,omitempty"`
+	ErrorMessage string       `json:"errorMessage,omitempty"`
+}
+
+// StatsInfo is the answer of the stats endpoint.
+type StatsInfo struct {
+	Function string               `json:"function"`
+	Total    int                  `json:"total"`
+	ByStatus map[event.Status]int `json:"byStatus"`
+	P50Ms    int64                `json:"p50Ms"`
+	P95Ms    int64                `json:"p95Ms"`
+	MaxMs    int64                `json:"maxMs"`
+}
+
+// LogLineInfo is one log line; Cursor resumes after it.
+type LogLineInfo struct {
+	Seq       int64     `json:"seq"`
+	Cursor    string    `json:"cursor"`
+	Time      time.Time `json:"time"`
+	Function  string    `json:"function"`
+	RequestID string    `json:"requestId,omitempty"`
+	Attempt   int       `json:"attempt,omitempty"`
+	Stream    string    `json:"stream"`
+	Text      string    `json:"text"`
+}
+
+// APIError is the native API's error body: {"error":{"code","message"}}.
+type APIError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func eventInfo(ev store.Event, withPayload bool) EventInfo {
+	info := EventInfo{
+		RequestID: ev.RequestID, Function: ev.Function, Version: ev.Version, Qualifier: ev.Qualifier, InvokeType: ev.InvokeType,
+		Status: ev.Status, Attempts: ev.Attempts, CreatedAt: ev.CreatedAt, StartedAt: timePtr(ev.StartedAt), EndedAt: timePtr(ev.EndedAt),
+		DurationMs: ev.DurationMs, MaxMemoryMB: ev.MaxMemoryMB, ErrorType: ev.ErrorType, ErrorMessage: ev.ErrorMessage,
+	}
+	if ev.Status == event.Queued {
+		info.NextAttempt = timePtr(ev.NextAttempt)
+	}
+	if len(ev.Result) > 0 && json.Valid(ev.Result) {
+		info.Result = json.RawMessage(ev.Result)
+	}
+	if withPayload && json.Valid(ev.Payload) {
+		info.Payload = json.RawMessage(ev.Payload)
+	}
+	return info
+}
+
+func functionInfo(f store.Function) FunctionInfo {
+	info := FunctionInfo{Name: f.Name, Version: f.Version, State: "Active", CodeSHA256: f.CodeSHA256, CodeSize: f.CodeSize, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+	if cfg, err := decodeConfig(f.Config); err == nil {
+		info.Config = *cfg
+	}
+	return info
+}
+
+func logLineInfo(l store.LogLine) LogLineInfo {
+	return LogLineInfo{Seq: l.Seq, Cursor: strconv.FormatInt(l.Seq, 10), Time: l.Time, Function: l.Function, RequestID: l.RequestID,
+		Attempt: l.Attempt, Stream: l.Stream, Text: l.Text}
+}
+
+func (s *Server) registerNative(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /v1/functions", s.nativeListFunctions)
+	mux.HandleFunc("PUT /v1/functions/{name}", s.nativeDeploy)
+	mux.HandleFunc("GET /v1/functions/{name}", s.nativeGetFunction)
+	mux.HandleFunc("DELETE /v1/functions/{name}", s.nativeDeleteFunction)
+	mux.HandleFunc("POST /v1/functions/{name}/invocations", s.nativeInvoke)
+	mux.HandleFunc("GET /v1/functions/{name}/events", s.nativeListEvents)
+	mux.HandleFunc("GET /v1/functions/{name}/events/{id}", s.nativeGetEvent)
+	mux.HandleFunc("POST /v1/functions/{name}/events/{id}/terminate", s.nativeTerminate)
+	mux.HandleFunc("GET /v1/functions/{name}/stats", s.nativeStats)
+	mux.HandleFunc("GET /v1/logs", s.nativeLogs)
+	mux.HandleFunc("GET /v1/logs/stream", s.nativeLogStream)
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeNativeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no native API route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]APIError{"error": {Code: code, Message: msg}})
+}
+
+// nativeFail maps an engine error onto an HTTP status and code.
+func nativeFail(w http.ResponseWriter, err error) {
+	var tooLarge *PayloadTooLargeError
+	var invalid *InvalidParameterError
+	switch {
+	case errors.Is(err, ErrFunctionNotFound):
+		writeNativeError(w, http.StatusNotFound, "FunctionNotFound", err.Error())
+	case errors.Is(err, ErrEventNotFound):
+		writeNativeError(w, http.StatusNotFound, "EventNotFound", err.Error())
+	case errors.Is(err, ErrEventFinished):
+		writeNativeError(w, http.StatusConflict, "EventFinished", err.Error())
+	case errors.Is(err, ErrShuttingDown):
+		writeNativeError(w, http.StatusServiceUnavailable, "ShuttingDown", err.Error())
+	case errors.As(err, &tooLarge):
+		writeNativeError(w, http.StatusRequestEntityTooLarge, "PayloadTooLarge", err.Error())
+	case errors.As(err, &invalid):
+		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", err.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeNativeError(w, http.StatusGatewayTimeout, "Timeout", err.Error())
+	default:
+		writeNativeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+	}
+}
+
+func (s *Server) nativeListFunctions(w http.ResponseWriter, r *http.Request) {
+	fns, err := s.engine.Functions(r.Context())
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	out := make([]FunctionInfo, 0, len(fns))
+	for _, f := range fns {
+		out = append(out, functionInfo(f))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
+}
+
+func (s *Server) nativeDeploy(w http.ResponseWriter, r *http.Request) {
+	var req DeployRequest
+	body := http.MaxBytesReader(w, r.Body, maxDeployBody)
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "decode deploy request: "+err.Error())
+		return
+	}
+	name := r.PathValue("name")
+	if req.Config.Name == "" {
+		req.Config.Name = name
+	}
+	if req.Config.Name != name {
+		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("config.name %q does not match the URL's %q", req.Config.Name, name))
+		return
+	}
+	_, err := s.engine.store.GetFunction(r.Context(), name)
+	created := errors.Is(err, store.ErrNotFound)
+	f, err := s.engine.Deploy(r.Context(), req.Config, req.Zip)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, functionInfo(f))
+}
+
+func (s *Server) nativeGetFunction(w http.ResponseWriter, r *http.Request) {
+	f, _, err := s.engine.Function(r.Context(), r.PathValue("name"))
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, functionInfo(f))
+}
+
+func (s *Server) nativeDeleteFunction(w http.ResponseWriter, r *http.Request) {
+	if err := s.engine.RemoveFunction(r.Context(), r.PathValue("name")); err != nil {
+		nativeFail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) nativeInvoke(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	typ := q.Get("type")
+	switch strings.ToLower(typ) {
+	case "", "requestresponse", "sync":
+		typ = event.InvokeRequestResponse
+	case "event", "async":
+		typ = event.InvokeEvent
+	default:
+		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("type %q is not Event or RequestResponse", typ))
+		return
+	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, maxSyncPayload+1))
+	if err != nil {
+		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "read payload: "+err.Error())
+		return
+	}
+	ev, err := s.engine.Invoke(r.Context(), InvokeRequest{Function: r.PathValue("name"), Payload: payload, Type: typ,
+		Qualifier: q.Get("qualifier"), DurableName: q.Get("durableName")})
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	status := http.StatusOK
+	if typ == event.InvokeEvent {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, eventInfo(ev, false))
+}
+
+// parseEventQuery reads the filters shared by events and stats.
+func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
+	v := r.URL.Query()
+	q := store.EventQuery{Function: fn, InvokeType: v.Get("invokeType"), Qualifier: v.Get("qualifier"), RequestID: v.Get("requestId")}
+	if st := v.Get("status"); st != "" {
+		for _, part := range strings.Split(st, ",") {
+			s, ok := event.Parse(part)
+			if !ok {
+				return q, &InvalidParameterError{Msg: fmt.Sprintf("status %q is not one of %v", part, event.All)}
+			}
+			q.Statuses = append(q.Statuses, s)
+		}
+	}
+	var err error
+	parseTime := func(key string, dst *time.Time) {
+		if err != nil || v.Get(key) == "" {
+			return
+		}
+		t, perr := time.Parse(time.RFC3339Nano, v.Get(key))
+		if perr != nil {
+			err = &InvalidParameterError{Msg: fmt.Sprintf("%s %q is not an RFC 3339 time", key, v.Get(key))}
+		}
+		*dst = t
+	}
+	parseTime("since", &q.CreatedAfter)
+	parseTime("until", &q.CreatedBefore)
+	parseTime("endedAfter", &q.EndedAfter)
+	parseTime("endedBefore", &q.EndedBefore)
+	parseInt := func(key string, dst *int) {
+		if err != nil || v.Get(key) == "" {
+			return
+		}
+		n, perr := strconv.Atoi(v.Get(key))
+		if perr != nil || n < 0 {
+			err = &InvalidParameterError{Msg: fmt.Sprintf("%s %q is not a non-negative integer", key, v.Get(key))}
+		}
+		*dst = n
+	}
+	parseInt("offset", &q.Offset)
+	parseInt("limit", &q.Limit)
+	switch strings.ToLower(v.Get("order")) {
+	case "", "asc":
+	case "desc":
+		q.Desc = true
+	default:
+		err = &InvalidParameterError{Msg: fmt.Sprintf("order %q is not asc or desc", v.Get("order"))}
+	}
+	return q, err
+}
+
+func (s *Server) nativeListEvents(w http.ResponseWriter, r *http.Request) {
+	fn := r.PathValue("name")
+	q, err := parseEventQuery(r, fn)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	evs, total, err := s.engine.Events(r.Context(), q)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	out := make([]EventInfo, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, eventInfo(ev, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "total": total})
+}
+
+func (s *Server) nativeGetEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.engine.Event(r.Context(), r.PathValue("name"), r.PathValue("id"))
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	info := eventInfo(ev, true)
+	attempts, err := s.engine.Attempts(r.Context(), ev.RequestID)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	for _, a := range attempts {
+		info.AttemptList = append(info.AttemptList, AttemptInfo{N: a.N, Status: a.Status, StartedAt: a.StartedAt, EndedAt: timePtr(a.EndedAt),
+			DurationMs: a.DurationMs, MaxMemoryMB: a.MaxMemoryMB, ErrorType: a.ErrorType, ErrorMessage: a.ErrorMessage})
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) nativeTerminate(w http.ResponseWriter, r *http.Request) {
+	var grace time.Duration
+	if g := r.URL.Query().Get("grace"); g != "" {
+		d, err := time.ParseDuration(g)
+		if err != nil || d < 0 {
+			writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("grace %q is not a duration such as 10s", g))
+			return
+		}
+		grace = d
+	}
+	ev, err := s.engine.Terminate(r.Context(), r.PathValue("name"), r.PathValue("id"), grace)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, eventInfo(ev, false))
+}
+
+func (s *Server) nativeStats(w http.ResponseWriter, r *http.Request) {
+	fn := r.PathValue("name")
+	q, err := parseEventQuery(r, fn)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	st, err := s.engine.Stats(r.Context(), q)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
+}
+
+func parseLogFilter(r *http.Request) (LogFilter, int64, int, error) {
+	v := r.URL.Query()
+	var f LogFilter
+	if fns := v.Get("function"); fns != "" {
+		f.Functions = strings.Split(fns, ",")
+	}
+	f.RequestID = v.Get("requestId")
+	f.Contains = v.Get("contains")
+	if since := v.Get("since"); since != "" {
+		t, err := time.Parse(time.RFC3339Nano, since)
+		if err != nil {
+			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("since %q is not an RFC 3339 time", since)}
+		}
+		f.Since = t
+	}
+	after := int64(0)
+	cursor := v.Get("after")
+	if c := r.Header.Get("Last-Event-ID"); c != "" {
+		cursor = c
+	}
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
+		if err != nil {
+			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("cursor %q is not a number", cursor)}
+		}
+		after = n
+	}
+	limit := 1000
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 {
+			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("limit %q is not a positive integer", l)}
+		}
+		limit = n
+	}
+	return f, after, limit, nil
+}
+
+func (s *Server) nativeLogs(w http.ResponseWriter, r *http.Request) {
+	f, after, limit, err := parseLogFilter(r)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	q := storeQuery(f, after, limit)
+	q.Desc = r.URL.Query().Get("order") == "desc"
+	var lines []store.LogLine
+	if len(f.Functions) > 1 {
+		// The store filters by one function; filter the rest here.
+		q.Limit = 0
+		all, err := s.engine.Logs(r.Context(), q)
+		if err != nil {
+			nativeFail(w, err)
+			return
+		}
+		for i := range all {
+			if f.match(&all[i]) {
+				lines = append(lines, all[i])
+				if len(lines) == limit {
+					break
+				}
+			}
+		}
+	} else if lines, err = s.engine.Logs(r.Context(), q); err != nil {
+		nativeFail(w, err)
+		return
+	}
+	out := make([]LogLineInfo, 0, len(lines))
+	cursor := strconv.FormatInt(after, 10)
+	for _, l := range lines {
+		out = append(out, logLineInfo(l))
+		cursor = strconv.FormatInt(l.Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lines": out, "cursor": cursor})
+}
+
+// nativeLogStream serves a live tail as Server-Sent Events: each line is an
+// event whose id is its cursor, so a client reconnecting with Last-Event-ID
+// continues without gaps or duplicates.
+func (s *Server) nativeLogStream(w http.ResponseWriter, r *http.Request) {
+	f, after, _, err := parseLogFilter(r)
+	if err != nil {
+		nativeFail(w, err)
+		return
+	}
+	if r.URL.Query().Get("after") == "" && r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("from") == "now" {
+		after = -1
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeNativeError(w, http.StatusInternalServerError, "InternalError", "streaming is not supported by this connection")
+		return
+	}
+	sub := s.engine.SubscribeLogs(f, after)
+	defer sub.Close()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, ": asyncfn log stream after %d\n\n", sub.Cursor())
+	flusher.Flush()
+	ctx := r.Context()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		lines, err := sub.Next(wctx, 512)
+		cancel()
+		switch {
+		case err == nil:
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+			continue
+		default:
+			return
+		}
+		for _, l := range lines {
+			b, _ := json.Marshal(logLineInfo(l))
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: log\ndata: %s\n\n", l.Seq, b); err != nil {
+				return
+			}
+		}
+		flusher.Flush()
+	}
+}

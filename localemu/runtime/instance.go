@@ -1,0 +1,443 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Limits and timings.
+const (
+	// maxResponseBytes is Lambda's synchronous response limit as it enforces it
+	// (6 MB plus a small allowance; its error message quotes this number).
+	maxResponseBytes = 6291556
+	// drainTimeout bounds how long output is drained after the process exits:
+	// a grandchild that escaped the process group may hold the pipes open.
+	drainTimeout = 2 * time.Second
+	// initExitWait is how long a runtime that reported /init/error gets to exit
+	// by itself before it is killed.
+	initExitWait = 2 * time.Second
+)
+
+// Instance is one running function process and its Runtime API listener.
+type Instance struct {
+	cfg    Config
+	family string
+	cmd    *exec.Cmd
+	pid    int
+	srv    *http.Server
+	ln     net.Listener
+	tmpDir string // removed at exit when Start created it
+
+	nextCh     chan *invocation // Invoke → the runtime's pending GET /next
+	exited     chan struct{}    // closed when the leader has exited (not yet reaped)
+	done       chan struct{}    // closed when reaped, output drained, listener closed
+	initFailed chan struct{}    // closed on /init/error
+
+	busy    atomic.Bool
+	logID   atomic.Pointer[string] // request id that output is attributed to
+	streams [2]*stream             // stdout, stderr
+	procs   *procTracker
+
+	mu        sync.Mutex
+	current   *invocation    // handed to the runtime, not yet answered
+	initErr   *FunctionError // from /init/error
+	reaped    bool           // the leader was reaped: its pgid may be reused, never signal it again
+	exitErr   *ExitError     // set before done is closed
+	scfReady  bool
+	stopOnce  sync.Once
+	serveDone chan struct{}
+}
+
+// invocation is one request handed to the runtime.
+type invocation struct {
+	req    Request
+	result chan answer // buffered: the runtime's answer
+}
+
+// answer is the runtime's reply to an invocation.
+type answer struct {
+	payload []byte
+	err     *FunctionError
+	at      time.Time
+}
+
+// Start starts the per-instance Runtime API listener on 127.0.0.1:0 and the
+// function's process, and returns once the process has started; the runtime's
+// initialisation may still be running (Invoke waits for its first /next). ctx
+// bounds start-up only: the process outlives it.
+//
+// The process runs in its own process group with a clean environment (see
+// environment) and, on Linux, dies with the emulator (Pdeathsig). Its stdout
+// and stderr are delivered line by line to cfg.OnLog as they are written.
+func Start(ctx context.Context, cfg Config) (*Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	family, err := Family(cfg.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CodeDir == "" {
+		return nil, errors.New("runtime: Config.CodeDir is required")
+	}
+	if cfg.CodeDir, err = filepath.Abs(cfg.CodeDir); err != nil {
+		return nil, fmt.Errorf("runtime: code directory: %w", err)
+	}
+	ownWork := false
+	if cfg.WorkDir == "" {
+		if cfg.WorkDir, err = os.MkdirTemp("", "asyncfn-instance-"); err != nil {
+			return nil, fmt.Errorf("runtime: work directory: %w", err)
+		}
+		ownWork = true
+	} else if cfg.WorkDir, err = filepath.Abs(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("runtime: work directory: %w", err)
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
+		return nil, fmt.Errorf("runtime: work directory: %w", err)
+	}
+	tmpDir, err := os.MkdirTemp(cfg.WorkDir, "tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("runtime: temporary directory: %w", err)
+	}
+	cleanup := func() {
+		os.RemoveAll(tmpDir)
+		if ownWork {
+			os.RemoveAll(cfg.WorkDir)
+		}
+	}
+	l, err := prepare(&cfg, family)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("runtime %s: %w", cfg.Runtime, err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("runtime: listen: %w", err)
+	}
+	i := &Instance{
+		cfg:        cfg,
+		family:     family,
+		ln:         ln,
+		nextCh:     make(chan *invocation),
+		exited:     make(chan struct{}),
+		done:       make(chan struct{}),
+		initFailed: make(chan struct{}),
+		serveDone:  make(chan struct{}),
+	}
+	if ownWork {
+		i.tmpDir = cfg.WorkDir
+	} else {
+		i.tmpDir = tmpDir
+	}
+	empty := ""
+	i.logID.Store(&empty)
+	i.srv = &http.Server{Handler: i.routes(), ReadHeaderTimeout: 30 * time.Second}
+	go func() {
+		defer close(i.serveDone)
+		_ = i.srv.Serve(ln)
+	}()
+
+	port := ln.Addr().(*net.TCPAddr).Port
+	cmd := exec.Command(l.argv[0], l.argv[1:]...)
+	cmd.Dir = cfg.CodeDir
+	cmd.Env = environment(&cfg, family, l, port, tmpDir)
+	cmd.SysProcAttr = sysProcAttr()
+
+	var readEnds, writeEnds []*os.File
+	for range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(readEnds, writeEnds)
+			i.stopServer()
+			cleanup()
+			return nil, fmt.Errorf("runtime: pipe: %w", err)
+		}
+		readEnds, writeEnds = append(readEnds, r), append(writeEnds, w)
+	}
+	cmd.Stdout, cmd.Stderr = writeEnds[0], writeEnds[1]
+	if err := ctx.Err(); err != nil {
+		closeAll(readEnds, writeEnds)
+		i.stopServer()
+		cleanup()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		closeAll(readEnds, writeEnds)
+		i.stopServer()
+		cleanup()
+		return nil, fmt.Errorf("runtime %s: starting %s: %w", cfg.Runtime, l.argv[0], err)
+	}
+	// The child holds its own copies; ours must go so that EOF arrives when it exits.
+	closeAll(nil, writeEnds)
+	i.cmd, i.pid = cmd, cmd.Process.Pid
+	i.procs = newProcTracker(i.pid)
+	i.streams[0] = newStream("stdout", readEnds[0], i, 0)
+	i.streams[1] = newStream("stderr", readEnds[1], i, 8)
+	for _, s := range i.streams {
+		go s.pump()
+	}
+	go i.lifecycle()
+	return i, nil
+}
+
+func closeAll(a, b []*os.File) {
+	for _, f := range a {
+		f.Close()
+	}
+	for _, f := range b {
+		f.Close()
+	}
+}
+
+// lifecycle waits for the process to end, takes the rest of its process group
+// with it, reaps it, drains its output and then reports Done. Waiting without
+// reaping first keeps the leader's pid (the group id) reserved, so signalling
+// the group cannot hit an unrelated process that reused the id.
+func (i *Instance) lifecycle() {
+	var werr error
+	if waitNoReap(i.pid) {
+		close(i.exited)
+		i.mu.Lock()
+		// The instance is over: children it left behind go with it.
+		_ = syscall.Kill(-i.pid, syscall.SIGKILL)
+		i.mu.Unlock()
+		werr = i.cmd.Wait()
+		i.mu.Lock()
+		i.reaped = true
+		i.mu.Unlock()
+	} else {
+		werr = i.cmd.Wait()
+		i.mu.Lock()
+		i.reaped = true
+		i.mu.Unlock()
+		close(i.exited)
+		// Best effort: the group id stays reserved while members remain.
+		_ = syscall.Kill(-i.pid, syscall.SIGKILL)
+	}
+
+	// Drain output, bounded: a process that left the group may hold the pipes.
+	drained := make(chan struct{})
+	go func() {
+		for _, s := range i.streams {
+			<-s.done
+		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(drainTimeout):
+		for _, s := range i.streams {
+			s.f.Close()
+		}
+		<-drained
+	}
+
+	ee := &ExitError{Code: -1, Stderr: i.streams[1].tail()}
+	if st := i.cmd.ProcessState; st != nil {
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			ee.Signal = signalName(ws.Signal())
+		} else {
+			ee.Code = st.ExitCode()
+		}
+	} else if werr != nil {
+		ee.Stderr = werr.Error()
+	}
+	i.mu.Lock()
+	ee.InitError = i.initErr
+	i.exitErr = ee
+	i.mu.Unlock()
+	i.stopServer()
+	for _, s := range i.streams {
+		s.f.Close()
+	}
+	if i.tmpDir != "" {
+		os.RemoveAll(i.tmpDir)
+	}
+	close(i.done)
+}
+
+func (i *Instance) stopServer() {
+	i.stopOnce.Do(func() {
+		_ = i.srv.Close()
+		_ = i.ln.Close()
+	})
+}
+
+// Invoke hands req to the runtime's pending GET /next (waiting for the runtime
+// to ask, e.g. during init) and waits for its /response or /error.
+//
+// It returns ctx.Err() if ctx ends first — the engine enforces timeouts through
+// ctx's deadline and then terminates the instance; an *ExitError if the process
+// ends before answering or its initialisation failed; ErrBusy if another Invoke
+// is in progress. A function error is not a Go error: it is Response.Error.
+func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
+	if !i.busy.CompareAndSwap(false, true) {
+		return Response{}, ErrBusy
+	}
+	defer i.busy.Store(false)
+	select {
+	case <-i.done:
+		return Response{}, i.exitError()
+	default:
+	}
+	if req.Deadline.IsZero() {
+		d := i.cfg.Timeout
+		if d <= 0 {
+			d = 24 * time.Hour
+		}
+		req.Deadline = time.Now().Add(d)
+	}
+	inv := &invocation{req: req, result: make(chan answer, 1)}
+	select {
+	case i.nextCh <- inv:
+	case <-ctx.Done():
+		return Response{}, ctx.Err()
+	case <-i.done:
+		return Response{}, i.exitError()
+	case <-i.initFailed:
+		return Response{}, i.failedInit()
+	}
+	start := time.Now()
+
+	// Peak memory: sample the process tree while the invocation runs.
+	i.procs.begin()
+	var peak atomic.Int64
+	peak.Store(int64(i.procs.rssKB()))
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go i.sample(stop, sampled, &peak)
+	finish := func(r Response) Response {
+		close(stop)
+		<-sampled
+		if kb := int64(i.procs.rssKB()); kb > peak.Load() {
+			peak.Store(kb)
+		}
+		r.MaxMemoryMB = int((peak.Load() + 1023) / 1024)
+		return r
+	}
+
+	select {
+	case a := <-inv.result:
+		return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
+	case <-ctx.Done():
+		finish(Response{})
+		return Response{}, ctx.Err()
+	case <-i.done:
+		select {
+		case a := <-inv.result: // answered just before exiting
+			return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
+		default:
+		}
+		finish(Response{})
+		return Response{}, i.exitError()
+	}
+}
+
+// sample records the peak RSS of the process tree: every 100 ms for the first
+// second, then every 500 ms, which is plenty for long jobs and keeps the cost of
+// many running instances low.
+func (i *Instance) sample(stop <-chan struct{}, sampled chan<- struct{}, peak *atomic.Int64) {
+	defer close(sampled)
+	begun := time.Now()
+	t := time.NewTimer(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-i.exited:
+			return
+		case <-t.C:
+		}
+		if kb := int64(i.procs.rssKB()); kb > peak.Load() {
+			peak.Store(kb)
+		}
+		next := 100 * time.Millisecond
+		if time.Since(begun) > time.Second {
+			next = 500 * time.Millisecond
+		}
+		t.Reset(next)
+	}
+}
+
+func (i *Instance) exitError() error {
+	<-i.done
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.exitErr
+}
+
+// failedInit waits for a runtime that reported /init/error to exit (killing it
+// if it does not) and returns the resulting ExitError.
+func (i *Instance) failedInit() error {
+	select {
+	case <-i.done:
+	case <-time.After(initExitWait):
+		i.Terminate(0)
+	}
+	return i.exitError()
+}
+
+// Terminate stops the process. With grace > 0 it sends SIGTERM to the process
+// group, then SIGKILL to the group after grace or as soon as the leader exits;
+// with grace == 0 it sends SIGKILL at once. It returns once the process has
+// been reaped and its output drained and delivered.
+func (i *Instance) Terminate(grace time.Duration) {
+	if grace > 0 {
+		i.signalGroup(syscall.SIGTERM)
+		t := time.NewTimer(grace)
+		select {
+		case <-i.exited:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	i.signalGroup(syscall.SIGKILL)
+	<-i.done
+}
+
+func (i *Instance) signalGroup(sig syscall.Signal) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if !i.reaped {
+		_ = syscall.Kill(-i.pid, sig)
+	}
+}
+
+// Done is closed when the process has exited and its output has been drained.
+func (i *Instance) Done() <-chan struct{} { return i.done }
+
+// PID is the process id of the function's process (also its process group id).
+func (i *Instance) PID() int { return i.pid }
+
+// Busy reports whether an Invoke is in progress.
+func (i *Instance) Busy() bool { return i.busy.Load() }
+
+// MemoryMB is the current resident memory of the process tree (the sum over the
+// process group, read from /proc), for memory-limit sampling. It is 0 once the
+// process has exited, and on systems without /proc.
+func (i *Instance) MemoryMB() int {
+	select {
+	case <-i.exited:
+		return 0
+	default:
+	}
+	return (i.procs.rssKB() + 1023) / 1024
+}
+
+// currentLogID is the request id output is attributed to right now.
+func (i *Instance) currentLogID() string { return *i.logID.Load() }
+
+func (i *Instance) setLogID(id string) { i.logID.Store(&id) }

@@ -1,0 +1,80 @@
+package localemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultAddr is the emulator's default listen address: one loopback port
+// for every API front.
+const DefaultAddr = "127.0.0.1:9770"
+
+// Server exposes an Engine over HTTP: the native API under /v1/ and the
+// cloud-compatible fronts on the same port.
+type Server struct {
+	engine  *Engine
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// NewServer wires the API fronts onto one handler.
+func NewServer(e *Engine) *Server {
+	s := &Server{engine: e, log: e.log}
+	mux := http.NewServeMux()
+	s.registerNative(mux)
+	s.handler = mux
+	return s
+}
+
+// Engine returns the engine behind the server.
+func (s *Server) Engine() *Engine { return s.engine }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Serve answers on ln until ctx ends, then stops accepting connections and
+// returns; the caller closes the engine (which drains running events).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	hs.Close() // ends long-lived log streams
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Listen opens addr, refusing a non-loopback address (the emulator runs code
+// on request, so it is for this machine only unless explicitly exposed).
+func Listen(addr string, allowRemote bool) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if !allowRemote {
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, fmt.Errorf("listen address %q is not a loopback address: the emulator runs code on request; pass --credentials to expose it beyond this machine", addr)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
