@@ -72,11 +72,11 @@ func Build(root string, patterns []string) ([]byte, Info, error) {
 		return nil, Info{}, fmt.Errorf("artifact: root %s: not a directory", root)
 	}
 
+	sel := newSelector(patterns)
 	var all []candidate
-	if err := walk(realRoot, "", []string{realRoot}, &all); err != nil {
+	if err := walk(sel, realRoot, "", []string{realRoot}, &all); err != nil {
 		return nil, Info{}, err
 	}
-	sel := newSelector(patterns)
 	var files []candidate
 	chosen := make(map[string]bool)
 	for _, c := range all {
@@ -107,9 +107,10 @@ func Build(root string, patterns []string) ([]byte, Info, error) {
 }
 
 // walk lists the files under dir (whose path in the zip is rel), following
-// links to directories. chain holds the real paths of the directories being
-// walked, so that a link back to one of them is recognised as a loop.
-func walk(dir, rel string, chain []string, out *[]candidate) error {
+// links to directories and skipping directories the patterns exclude
+// entirely. chain holds the real paths of the directories being walked, so
+// that a link back to one of them is recognised as a loop.
+func walk(sel selector, dir, rel string, chain []string, out *[]candidate) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("artifact: read directory %s: %w", dir, err)
@@ -117,16 +118,22 @@ func walk(dir, rel string, chain []string, out *[]candidate) error {
 	for _, e := range entries {
 		abs := filepath.Join(dir, e.Name())
 		r := path.Join(rel, e.Name())
-		if r == StateDir {
-			continue // always excluded; skip the walk too
-		}
 		switch t := e.Type(); {
+		case (t.IsDir() || t&fs.ModeSymlink != 0) && sel.excludesAllUnder(r):
+			// Nothing below can be packaged (.asyncfn/ always lands here).
+			// A symlink to a file is not a directory: it still needs a look.
+			if t.IsDir() {
+				continue
+			}
+			if st, err := os.Stat(abs); err != nil || st.Mode().IsRegular() {
+				*out = append(*out, candidate{rel: r, abs: abs, link: true})
+			}
 		case t.IsDir():
 			real := filepath.Join(chain[len(chain)-1], e.Name())
 			if inChain(chain, real) {
 				continue // reached again through a followed link: a loop
 			}
-			if err := walk(abs, r, append(chain, real), out); err != nil {
+			if err := walk(sel, abs, r, append(chain, real), out); err != nil {
 				return err
 			}
 		case t&fs.ModeSymlink != 0:
@@ -146,7 +153,7 @@ func walk(dir, rel string, chain []string, out *[]candidate) error {
 				if inChain(chain, real) {
 					continue // a loop: the directory is already being packaged
 				}
-				if err := walk(abs, r, append(chain, real), out); err != nil {
+				if err := walk(sel, abs, r, append(chain, real), out); err != nil {
 					return err
 				}
 			case st.Mode().IsRegular():
@@ -192,6 +199,9 @@ func addEntry(zw *zip.Writer, c candidate, realRoot string, chosen map[string]bo
 	}
 	f, err := os.Open(c.abs) // follows links, as the Framework does
 	if err != nil {
+		if c.link {
+			return fmt.Errorf("artifact: %s: symlink target cannot be read (dangling link?): %w", c.rel, err)
+		}
 		return fmt.Errorf("artifact: open %s: %w", c.rel, err)
 	}
 	defer f.Close()

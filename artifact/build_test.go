@@ -260,3 +260,65 @@ func TestBuildLinkToExcludedFileIsCopied(t *testing.T) {
 	}
 	t.Fatal("fn/x.js missing")
 }
+
+// TestBuildPruningAgreesWithMatch: skipping directories during the walk must
+// never change which files are selected.
+func TestBuildPruningAgreesWithMatch(t *testing.T) {
+	dir := serviceTree(t)
+	writeTree(t, dir, map[string]string{
+		"src/a/b/c.js": "c", "src/a/node_modules/m/i.js": "m", "src/lib/x.py": "x",
+		"node_modules/.bin/tool": "t", "docs/a.md": "d", "test/unit/a.test.js": "t",
+		"x.md/inner.js": "weird dir name",
+	})
+	var files []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sets := [][]string{
+		nil,
+		{"!**"},
+		{"!**", "src/**"},
+		{"!**", "src/**", "!src/**/node_modules/**"},
+		{"!**", "**/node_modules/**"},
+		{"!**", "**/*.js"},
+		{"!**", "src/a"},
+		{"!**", "src/a/"},
+		{"!src/**", "src/lib/*.py"},
+		{"!node_modules", "node_modules/.bin/tool"},
+		{"!**", "{src,docs}/**", "!docs/*.md"},
+		{"!**", "*"},
+		{"!**", "*/inner.js"},
+		{"!*/**", "x.md/**"},
+		{"!**/a/**", "**/c.js"},
+		{"**"},
+		{"!.git/**", "!**", "example/*"},
+		{"![a-m]*/**", "!example"},
+	}
+	for _, ps := range sets {
+		var want []string
+		for _, f := range files {
+			if Match(ps, f) {
+				want = append(want, f)
+			}
+		}
+		sort.Strings(want)
+		data, _, err := Build(dir, ps)
+		if len(want) == 0 {
+			if !errors.Is(err, ErrNoFiles) {
+				t.Errorf("%q: err = %v, want ErrNoFiles", ps, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", ps, err)
+			continue
+		}
+		if got := zipNames(t, data); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", ps, got, want)
+		}
+	}
+}

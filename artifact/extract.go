@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // Default extraction limits, used when a Limits field is zero.
@@ -351,7 +352,8 @@ func (x *extractor) resolveInside(rel string) error {
 		}
 		next := strings.Join(append(cur[:len(cur):len(cur)], c), "/")
 		st, err := x.root.Lstat(next)
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			// Dangling from here on; the rest is judged lexically.
 			cur = append(cur, c)
 			continue
 		}

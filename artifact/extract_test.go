@@ -254,6 +254,7 @@ func TestExtractGoodZip(t *testing.T) {
 		link("dir/alias", "run"),
 		link("top", "dir/../deep/a"),
 		link("dangling", "nowhere/yet"),
+		link("through-file", "dir/data.json/x"), // ENOTDIR: dangling, inside
 		link("node_modules/.bin/tool", "../tool/cli.js"),
 	)
 	dest, check := sandbox(t)

@@ -171,3 +171,33 @@ func TestMatchPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestExcludesAllUnder(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		dir      string
+		want     bool
+	}{
+		{nil, ".asyncfn", true},
+		{nil, ".git", true},
+		{nil, "node_modules", false},
+		{[]string{"!**", "src/**"}, "node_modules", true},
+		{[]string{"!**", "src/**"}, "src", false},
+		{[]string{"!**", "src/**"}, "src/deep/er", false},
+		{[]string{"!**", "src/lib/**"}, "src", false},
+		{[]string{"!**", "src/lib/**"}, "src/other", true},
+		{[]string{"!**", "**/*.js"}, "node_modules", false},
+		{[]string{"!node_modules"}, "node_modules", true},
+		{[]string{"!node_modules"}, "node_modules/a/b", true},
+		{[]string{"!node_modules", "node_modules/uuid/**"}, "node_modules", false},
+		{[]string{"!node_modules", "node_modules/uuid/**"}, "node_modules/left-pad", true},
+		{[]string{"!*"}, "src", false}, // "*" only matches top-level files
+		{[]string{"!**", "**"}, "src", false},
+		{[]string{"**"}, ".git", false},
+	}
+	for _, tt := range tests {
+		if got := newSelector(tt.patterns).excludesAllUnder(tt.dir); got != tt.want {
+			t.Errorf("excludesAllUnder(%q, %q) = %v, want %v", tt.patterns, tt.dir, got, tt.want)
+		}
+	}
+}

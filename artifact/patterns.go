@@ -109,3 +109,84 @@ func (s selector) selected(rel string) bool {
 func Match(patterns []string, rel string) bool {
 	return newSelector(patterns).selected(rel)
 }
+
+// excludesAllUnder reports whether no file below the directory dir (slash
+// path relative to the root) can be selected, so Build need not walk it:
+// with patterns like "!**", "src/**", node_modules/ and .git/ are never read.
+// It is conservative: false when in doubt.
+func (s selector) excludesAllUnder(dir string) bool {
+	parts := strings.Split(dir, "/")
+	const (
+		allIn = iota
+		allOut
+		mixed
+	)
+	st := allIn
+	for _, r := range s.rules {
+		target := allIn
+		if r.exclude {
+			target = allOut
+		}
+		all, may := false, false
+		for _, g := range r.alts {
+			if g.matchesAllUnder(parts) {
+				all = true
+				break
+			}
+			if g.mayMatchUnder(parts) {
+				may = true
+			}
+		}
+		switch {
+		case all:
+			st = target
+		case may && st != target:
+			st = mixed
+		}
+	}
+	return st == allOut
+}
+
+// matchesAllUnder: every file below dir matches g.
+func (g glob) matchesAllUnder(dir []string) bool {
+	if g.dirContents {
+		for k := len(dir); k >= 1; k-- {
+			if matchSegments(g.segs, dir[:k]) {
+				return true
+			}
+		}
+	}
+	// "prefix/**": every file below a directory the prefix matches.
+	n := len(g.segs)
+	for n > 0 && g.segs[n-1].globstar {
+		n--
+	}
+	if n == len(g.segs) || g.dirOnly {
+		return false
+	}
+	for k := len(dir); k >= 0; k-- {
+		if matchSegments(g.segs[:n], dir[:k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatchUnder: some file below dir might match g (false only when the
+// pattern's leading literal-ish segments rule dir out).
+func (g glob) mayMatchUnder(dir []string) bool {
+	segs := g.segs
+	for _, p := range dir {
+		if len(segs) == 0 {
+			return false
+		}
+		if segs[0].globstar {
+			return true
+		}
+		if !matchSegment(segs[0].toks, p) {
+			return false
+		}
+		segs = segs[1:]
+	}
+	return len(segs) > 0 || g.dirContents
+}
