@@ -25,6 +25,7 @@ type emulatorOptions struct {
 	MaxConcurrency int
 	CloudBackoff   bool
 	Drain          time.Duration
+	Credentials    string
 }
 
 func emulatorFlags(o *emulatorOptions) []ucli.Flag {
@@ -33,6 +34,7 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.StringFlag{Name: "state-dir", Usage: "keep state in `DIR` (default: .asyncfn beside serverless.yml)", Destination: &o.StateDir},
 		&ucli.IntFlag{Name: "max-concurrency", Value: 100, Usage: "at most `N` events running at once over all functions", Destination: &o.MaxConcurrency},
 		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
+		&ucli.StringFlag{Name: "credentials", Usage: "require cloud API requests signed with `ID:KEY` (needed to listen beyond loopback)", EnvVars: []string{"ASYNCFN_CREDENTIALS"}, Destination: &o.Credentials},
 		&ucli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM let running events finish for up to `DUR`", Destination: &o.Drain},
 	}
 }
@@ -72,7 +74,13 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.MaxConcurrency < 1 {
 		return nil, usagef("--max-concurrency must be at least 1")
 	}
-	ln, err := localemu.Listen(o.Addr, false)
+	var creds *localemu.Credentials
+	if o.Credentials != "" {
+		if creds, err = localemu.ParseCredentials(o.Credentials); err != nil {
+			return nil, usagef("--credentials: %v", err)
+		}
+	}
+	ln, err := localemu.Listen(o.Addr, creds != nil)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -88,7 +96,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
-	srv := localemu.NewServer(eng)
+	srv := localemu.NewServer(eng, localemu.ServerOptions{Credentials: creds})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
 	return em, nil

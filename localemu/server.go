@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -20,11 +21,34 @@ type Server struct {
 	engine  *Engine
 	handler http.Handler
 	log     *slog.Logger
+	creds   *Credentials
+}
+
+// Credentials are the one key pair the cloud fronts accept. With none set,
+// any well-formed request is accepted (the emulator listens on loopback).
+type Credentials struct {
+	ID  string // SecretId / access key id
+	Key string // SecretKey / secret access key
+}
+
+// ParseCredentials reads "ID:KEY".
+func ParseCredentials(s string) (*Credentials, error) {
+	id, key, ok := strings.Cut(s, ":")
+	if !ok || id == "" || key == "" {
+		return nil, fmt.Errorf("credentials %q: use ID:KEY", s)
+	}
+	return &Credentials{ID: id, Key: key}, nil
+}
+
+// ServerOptions configure the HTTP fronts.
+type ServerOptions struct {
+	// Credentials, when set, make the cloud fronts verify every signature.
+	Credentials *Credentials
 }
 
 // NewServer wires the API fronts onto one handler.
-func NewServer(e *Engine) *Server {
-	s := &Server{engine: e, log: e.log}
+func NewServer(e *Engine, opts ServerOptions) *Server {
+	s := &Server{engine: e, log: e.log, creds: opts.Credentials}
 	mux := http.NewServeMux()
 	s.registerNative(mux)
 	s.handler = mux

@@ -139,7 +139,7 @@ func (i *Instance) inFlight(w http.ResponseWriter, id string, scf bool) *invocat
 	case inv == nil && scf:
 		writeAPIError(w, http.StatusBadRequest, "InvalidStateTransition", "no invocation is in progress")
 		return nil
-	case inv == nil || inv.req.RequestID != id:
+	case !scf && (inv == nil || inv.req.RequestID != id):
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestID", fmt.Sprintf("request id %q is not the invocation in progress", id))
 		return nil
 	}
