@@ -115,7 +115,12 @@ func buildArtifact(svc *spec.Service, fn spec.Function) (adapters.Artifact, arti
 	if fn.Package.Src != "" {
 		root = filepath.Join(svc.Dir, fn.Package.Src)
 	}
-	zip, info, err := artifact.Build(root, fn.Package.Patterns)
+	patterns := fn.Package.Patterns
+	if rel, err := filepath.Rel(root, svc.File); err == nil && !strings.HasPrefix(rel, "..") {
+		// The loaded configuration is never part of the code (as in the Framework).
+		patterns = append(append([]string(nil), patterns...), "!"+filepath.ToSlash(rel))
+	}
+	zip, info, err := artifact.Build(root, patterns)
 	if err != nil {
 		return adapters.Artifact{}, info, fmt.Errorf("package %s: %w", fn.Name, err)
 	}

@@ -48,8 +48,9 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sortErrors orders problems as they appear in the file.
-func sortErrors(es []*Error) {
+// sortErrors orders problems as they appear in the file and drops repeats
+// (a provider-level limit is checked once per function that inherits it).
+func sortErrors(es []*Error) []*Error {
 	sort.SliceStable(es, func(i, j int) bool {
 		a, b := es[i], es[j]
 		if a.File != b.File {
@@ -61,8 +62,22 @@ func sortErrors(es []*Error) {
 		if a.Col != b.Col {
 			return a.Col < b.Col
 		}
-		return a.Path < b.Path
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Msg < b.Msg
 	})
+	out := es[:0]
+	for i, e := range es {
+		if i > 0 {
+			p := es[i-1]
+			if p.File == e.File && p.Line == e.Line && p.Col == e.Col && p.Path == e.Path && p.Msg == e.Msg {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // joinPath appends a key to a dotted property path.

@@ -221,7 +221,7 @@ func (v *value) appendJSON(buf *bytes.Buffer, indent string) {
 func appendJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
+	_ = enc.Encode(s)           // a string always encodes
 	buf.Truncate(buf.Len() - 1) // Encode adds a newline
 }
 
@@ -267,3 +267,6 @@ func (v *value) yamlNode() *yaml.Node {
 		return n
 	}
 }
+
+// is reports whether v is present and of kind k.
+func (v *value) is(k kind) bool { return v != nil && v.kind == k }

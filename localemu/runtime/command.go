@@ -264,7 +264,6 @@ func environment(cfg *Config, family string, l *launch, port int, tmpDir string)
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + cfg.Function,
 		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[" + version + "]" + hex.EncodeToString(stream[:]),
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_EXECUTION_ENV":               "AWS_Lambda_" + cfg.Runtime,
 		"AWS_REGION":                      region,
 		"AWS_DEFAULT_REGION":              region,
 		"LAMBDA_TASK_ROOT":                cfg.CodeDir,
@@ -289,6 +288,9 @@ func environment(cfg *Config, family string, l *launch, port int, tmpDir string)
 	}
 	if family == FamilyPython {
 		reserved["PYTHONUNBUFFERED"] = "1" // a print shows up at once, not at exit
+	}
+	if family == FamilyNode || family == FamilyPython {
+		reserved["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + strings.ToLower(cfg.Runtime)
 	}
 	for k, v := range reserved {
 		env[k] = v

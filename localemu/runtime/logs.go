@@ -69,9 +69,9 @@ func (s *stream) pump() {
 				s.emit(line, lineID, lineTime)
 				line = line[:0]
 			}
-			for len(line) >= maxLineBytes {
+			for len(line) > maxLineBytes {
 				cut := maxLineBytes
-				for cut > maxLineBytes-utf8.UTFMax && !utf8.RuneStart(line[cut]) {
+				for cut < len(line) && cut > maxLineBytes-utf8.UTFMax && !utf8.RuneStart(line[cut]) {
 					cut-- // do not split a UTF-8 sequence
 				}
 				s.emit(line[:cut], lineID, lineTime)

@@ -217,10 +217,14 @@ while True:
 			sink := newSink()
 			inst := start(t, Config{Function: "scffn", Runtime: "CustomRuntime", CodeDir: code, MemoryMB: 512, Timeout: 7 * time.Second}, sink)
 			var out struct {
-				Got                     map[string]any
+				Got                  map[string]any
 				Rid, Mem, Tl, Fn, Ns string
 			}
-			defer func() { for _, l := range sink.all() { t.Log(l) } }()
+			defer func() {
+				for _, l := range sink.all() {
+					t.Log(l)
+				}
+			}()
 			mustSucceed(t, inst, "scf-1", `{"k":"v"}`, &out)
 			if out.Got["k"] != "v" || out.Rid != "scf-1" || out.Mem != "512" || out.Tl != "7000" || out.Fn != "scffn" || out.Ns != "default" {
 				t.Errorf("result %+v", out)

@@ -11,18 +11,22 @@ import (
 
 // Config describes one instance to start.
 type Config struct {
-	Function   string // the emulator's function name (the deployed name)
-	Version    int
-	Runtime    string // as written in serverless.yml: "nodejs18.x", "Python3.9", "provided.al2", "CustomRuntime", "Go1", ...
-	Handler    string // "index.main_handler", "src/handler.hello"; the executable for Go1
-	CodeDir    string // extracted code; the process's working directory
-	MemoryMB   int
-	Timeout    time.Duration
-	Region     string
-	ARN        string            // invoked function ARN to report
-	Env        map[string]string // the function's declared variables
-	WorkDir    string            // scratch directory for bootstraps and /tmp-like use
-	OnLog      func(Line)        // called for every stdout/stderr line, in order per stream
+	Function string // the emulator's function name (the deployed name)
+	Version  int
+	Runtime  string // as written in serverless.yml: "nodejs18.x", "Python3.9", "provided.al2", "CustomRuntime", "Go1", ...
+	Handler  string // "index.main_handler", "src/handler.hello"; the executable for Go1
+	CodeDir  string // extracted code; the process's working directory
+	MemoryMB int
+	Timeout  time.Duration
+	Region   string
+	ARN      string            // invoked function ARN to report
+	Env      map[string]string // the function's declared variables
+	WorkDir  string            // scratch directory for bootstraps and /tmp-like use
+	// OnLog is called for every stdout/stderr line, in order per stream, on
+	// the goroutine that reads that stream. It must return quickly (buffer,
+	// don't write to disk or the network): while it runs the pipe is not read,
+	// and a function whose pipe buffer fills blocks on its next write.
+	OnLog func(Line)
 }
 
 // Line is one line of output attributed to the invocation running when it was written.

@@ -169,7 +169,7 @@ func benchDB() (string, error) {
 					if rng.IntN(2) == 0 {
 						fn = fmt.Sprintf("fn%02d", 1+rng.IntN(benchFunctions-1))
 					}
-					created := benchT0.Add(span * time.Duration(i) / benchEvents).Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
+					created := benchT0.Add(span / benchEvents * time.Duration(i)).Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
 					var st event.Status
 					switch r := rng.IntN(100); {
 					case r < 85:

@@ -1,0 +1,390 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the asyncfn binary built once for the package's tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "asyncfn-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "asyncfn")
+	build := exec.Command("go", "build", "-o", binary, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building asyncfn:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// emulatorProc is `asyncfn local start` running as a child process.
+type emulatorProc struct {
+	cmd    *exec.Cmd
+	url    string
+	addr   string
+	state  string
+	stderr *bytes.Buffer
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startLocal starts the emulator binary on addr with state in dir and waits
+// until it answers.
+func startLocal(t *testing.T, addr, dir string) *emulatorProc {
+	t.Helper()
+	p := &emulatorProc{addr: addr, url: "http://" + addr, state: dir, stderr: &bytes.Buffer{}}
+	p.cmd = exec.Command(binary, "local", "start", "--addr", addr, "--state-dir", dir)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(p.url + "/v1/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("emulator did not answer on %s; stderr:\n%s", addr, p.stderr)
+	return nil
+}
+
+// result of one CLI run.
+type result struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+}
+
+// cli runs the binary against the emulator with the example service.
+func cli(t *testing.T, url string, args ...string) result {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append([]string{"-c", filepath.Join(root, "serverless.yml.example"), "--local"}, args...)
+	cmd := exec.Command(binary, all...)
+	cmd.Env = append(os.Environ(), "ASYNCFN_LOCAL_URL="+url)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err = cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return r
+}
+
+func mustCLI(t *testing.T, url string, args ...string) result {
+	t.Helper()
+	r := cli(t, url, args...)
+	if r.code != 0 {
+		t.Fatalf("asyncfn %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+type cliEvent struct {
+	RequestID    string `json:"requestId"`
+	Status       string `json:"status"`
+	Attempts     int    `json:"attempts"`
+	ErrorType    string `json:"errorType"`
+	ErrorMessage string `json:"errorMessage"`
+	Result       json.RawMessage
+}
+
+func getEvent(t *testing.T, url, fn, id string) cliEvent {
+	t.Helper()
+	r := mustCLI(t, url, "events", "get", id, "-f", fn, "--output", "json")
+	var ev cliEvent
+	if err := json.Unmarshal([]byte(r.stdout), &ev); err != nil {
+		t.Fatalf("events get output %q: %v", r.stdout, err)
+	}
+	return ev
+}
+
+// waitEvent polls `events get` until the status is terminal, recording every status seen.
+func waitEvent(t *testing.T, url, fn, id string, seen map[string]bool) cliEvent {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		ev := getEvent(t, url, fn, id)
+		if seen != nil {
+			seen[ev.Status] = true
+		}
+		switch ev.Status {
+		case "SUCCEEDED", "FAILED", "TIMED_OUT", "TERMINATED":
+			return ev
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("event %s of %s never finished", id, fn)
+	return cliEvent{}
+}
+
+func invokeAsync(t *testing.T, url, fn, data string) string {
+	t.Helper()
+	r := mustCLI(t, url, "invoke", "-f", fn, "--async", "-d", data)
+	id := strings.TrimSpace(r.stdout)
+	if len(id) != 36 || strings.Count(id, "-") != 4 {
+		t.Fatalf("invoke --async printed %q, want only a RequestId", r.stdout)
+	}
+	t.Logf("invoke --async of %s returned %s in %s", fn, id, r.took)
+	return id
+}
+
+func TestCLIAgainstEmulator(t *testing.T) {
+	needNode(t)
+	em := startLocal(t, freePort(t), t.TempDir())
+	url := em.url
+	mustCLI(t, url, "deploy")
+
+	t.Run("async invoke, live tail, statuses", func(t *testing.T) {
+		id := invokeAsync(t, url, "transcode", `{"frames": 8, "delayMs": 300}`)
+		// Follow the log while the event runs.
+		tail := exec.Command(binary, "-c", "../serverless.yml.example", "--local", "logs", "-f", "transcode", "--request-id", id, "--tail")
+		tail.Env = append(os.Environ(), "ASYNCFN_LOCAL_URL="+url)
+		stdout, err := tail.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tail.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		var mu sync.Mutex
+		firstFrame := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			once := sync.Once{}
+			for sc.Scan() {
+				mu.Lock()
+				lines = append(lines, sc.Text())
+				mu.Unlock()
+				if strings.Contains(sc.Text(), "frame 1/8") {
+					once.Do(func() { close(firstFrame) })
+				}
+			}
+		}()
+		select {
+		case <-firstFrame:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no progress line reached logs --tail")
+		}
+		if ev := getEvent(t, url, "transcode", id); ev.Status != "RUNNING" {
+			t.Errorf("status when the first frame line arrived = %s, want RUNNING", ev.Status)
+		}
+		seen := map[string]bool{"RUNNING": true}
+		ev := waitEvent(t, url, "transcode", id, seen)
+		if ev.Status != "SUCCEEDED" || !strings.Contains(string(ev.Result), "1080p.mp4") {
+			t.Fatalf("final event %+v", ev)
+		}
+		// The tail of one event ends by itself once the event finished.
+		done := make(chan error, 1)
+		go func() { done <- tail.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("logs --tail exited with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			tail.Process.Kill()
+			t.Fatal("logs --tail --request-id did not end after the event finished")
+		}
+		mu.Lock()
+		joined := strings.Join(lines, "\n")
+		mu.Unlock()
+		for _, want := range []string{"frame 8/8 (100%)", "END RequestId: " + id, "REPORT RequestId: " + id} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("tail lacks %q:\n%s", want, joined)
+			}
+		}
+	})
+
+	t.Run("a failing function ends FAILED after its retry", func(t *testing.T) {
+		id := invokeAsync(t, url, "fail", `{"source": "missing.mov"}`)
+		ev := waitEvent(t, url, "fail", id, nil)
+		if ev.Status != "FAILED" || ev.Attempts != 2 || !strings.Contains(ev.ErrorMessage, "source file not found") {
+			t.Fatalf("event %+v, want FAILED after 2 attempts (retryNum: 1)", ev)
+		}
+	})
+
+	t.Run("terminate with grace runs the SIGTERM handler", func(t *testing.T) {
+		id := invokeAsync(t, url, "transcode", `{"frames": 1000, "delayMs": 100}`)
+		waitLogLine(t, url, id, "frame 2/1000")
+		mustCLI(t, url, "events", "terminate", id, "-f", "transcode", "--grace", "5s")
+		ev := getEvent(t, url, "transcode", id)
+		if ev.Status != "TERMINATED" {
+			t.Fatalf("status after terminate = %s", ev.Status)
+		}
+		waitLogLine(t, url, id, "SIGTERM received, saving checkpoint")
+	})
+
+	t.Run("terminate without grace kills at once", func(t *testing.T) {
+		id := invokeAsync(t, url, "transcode", `{"frames": 1000, "delayMs": 100}`)
+		waitLogLine(t, url, id, "frame 2/1000")
+		mustCLI(t, url, "events", "terminate", id, "-f", "transcode")
+		if ev := getEvent(t, url, "transcode", id); ev.Status != "TERMINATED" {
+			t.Fatalf("status = %s", ev.Status)
+		}
+		r := mustCLI(t, url, "logs", "-f", "transcode", "--request-id", id)
+		if strings.Contains(r.stdout, "SIGTERM received") {
+			t.Error("a terminate without grace sent SIGTERM")
+		}
+	})
+
+	t.Run("list, stats and JSON output", func(t *testing.T) {
+		r := mustCLI(t, url, "events", "list", "-f", "transcode", "--status", "SUCCEEDED,TERMINATED", "--output", "json")
+		var page struct {
+			Events []cliEvent `json:"events"`
+			Total  int        `json:"total"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &page); err != nil || page.Total != 3 {
+			t.Fatalf("events list: %v total %d\n%s", err, page.Total, r.stdout)
+		}
+		r = mustCLI(t, url, "events", "stats", "-f", "transcode", "--output", "json")
+		var st struct {
+			ByStatus map[string]int `json:"byStatus"`
+			Total    int            `json:"total"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.ByStatus["SUCCEEDED"] != 1 || st.ByStatus["TERMINATED"] != 2 {
+			t.Fatalf("stats: %v %s", err, r.stdout)
+		}
+		// Global flags after the command work as before it.
+		r = mustCLI(t, url, "events", "get", page.Events[0].RequestID, "-f", "transcode", "--output", "json")
+		if !strings.Contains(r.stdout, `"requestId"`) {
+			t.Errorf("events get --output json after the command: %s", r.stdout)
+		}
+	})
+
+	t.Run("sync invoke prints the result", func(t *testing.T) {
+		r := mustCLI(t, url, "invoke", "-f", "report", "-d", `{"jobs": [1, 2]}`)
+		if !json.Valid([]byte(strings.TrimSpace(r.stdout))) {
+			t.Errorf("sync invoke stdout is not the JSON result: %q", r.stdout)
+		}
+		r = cli(t, url, "invoke", "-f", "fail", "-d", `{}`)
+		if r.code != 1 || !strings.Contains(r.stderr, "FAILED") {
+			t.Errorf("sync invoke of a failing function: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		cases := []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"invoke", "-f", "nope", "--async"}, 2, `function "nope" is not in`},
+			{[]string{"invoke", "-f", "transcode", "--async", "-d", "{bad"}, 2, "not valid JSON"},
+			{[]string{"invoke", "-f", "transcode", "--async", "-d", `"` + strings.Repeat("x", 130<<10) + `"`}, 1, "exceeds"},
+			{[]string{"events", "get", "00000000-0000-4000-8000-000000000000", "-f", "transcode"}, 1, "not found"},
+			{[]string{"events", "list", "-f", "transcode", "--status", "DONE"}, 2, "--status"},
+			{[]string{"events", "list", "-f", "transcode", "--limit", "1000"}, 2, "--limit"},
+		}
+		for _, c := range cases {
+			r := cli(t, url, c.args...)
+			if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("asyncfn %s: exit %d stderr %q; want exit %d and %q", strings.Join(c.args, " "), r.code, r.stderr, c.code, c.want)
+			}
+		}
+	})
+}
+
+func waitLogLine(t *testing.T, url, id, text string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r := mustCLI(t, url, "logs", "-f", "transcode", "--request-id", id)
+		if strings.Contains(r.stdout, text) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("log of %s never showed %q", id, text)
+}
+
+// TestEmulatorSurvivesSIGKILL kills the emulator mid-run and restarts it on
+// the same state: every RequestId handed out must still exist and finish.
+func TestEmulatorSurvivesSIGKILL(t *testing.T) {
+	needNode(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	em := startLocal(t, addr, dir)
+	mustCLI(t, em.url, "deploy")
+	var ids []string
+	for i := 0; i < 4; i++ {
+		ids = append(ids, invokeAsync(t, em.url, "transcode", `{"frames": 6, "delayMs": 500}`))
+	}
+	ids = append(ids, invokeAsync(t, em.url, "report", `{}`))
+	waitLogLine(t, em.url, ids[0], "frame 1/6")
+	if err := em.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	em.cmd.Wait()
+
+	em2 := startLocal(t, addr, dir)
+	statuses := map[string]int{}
+	for _, id := range ids {
+		fn := "transcode"
+		if id == ids[len(ids)-1] {
+			fn = "report"
+		}
+		ev := waitEvent(t, em2.url, fn, id, nil)
+		statuses[ev.Status]++
+		if ev.Status == "FAILED" && ev.ErrorType != "Emulator.Restarted" {
+			t.Errorf("event %s failed with %s: %s", id, ev.ErrorType, ev.ErrorMessage)
+		}
+	}
+	t.Logf("after SIGKILL and restart: %v", statuses)
+	if statuses["FAILED"]+statuses["SUCCEEDED"] != len(ids) {
+		t.Errorf("statuses after restart: %v", statuses)
+	}
+	// Interrupted transcodes (retryNum: 0) end FAILED with the restart named.
+	r := mustCLI(t, em2.url, "logs", "-f", "transcode", "--request-id", ids[0])
+	if !strings.Contains(r.stdout, "interrupted by an emulator restart") {
+		t.Errorf("the log of an interrupted event does not say so:\n%s", r.stdout)
+	}
+}
