@@ -103,7 +103,51 @@ func hoistGlobals(args []string) []string {
 			globals = append(globals, args[i])
 		}
 	}
-	return append(append([]string{args[0]}, globals...), rest...)
+	return append(append([]string{args[0]}, globals...), moveArgsLast(rest)...)
+}
+
+// commandWords are the names on the command path (not positional arguments).
+var commandWords = map[string]bool{
+	"print": true, "validate": true, "local": true, "start": true, "dev": true, "deploy": true, "remove": true,
+	"invoke": true, "logs": true, "events": true, "list": true, "get": true, "terminate": true, "stats": true, "help": true,
+}
+
+// commandFlagTakesValue lists the command flags that take a value, so that
+// their values are not mistaken for positional arguments.
+var commandFlagTakesValue = map[string]bool{
+	"-f": true, "--function": true, "--grace": true, "--status": true, "--since": true, "--limit": true, "--offset": true,
+	"--order": true, "-d": true, "--data": true, "-p": true, "--path": true, "--qualifier": true, "--durable-name": true,
+	"--request-id": true, "--filter": true, "--addr": true, "--state-dir": true, "--max-concurrency": true, "--drain": true,
+	"--credentials": true, "--invoke": true,
+}
+
+// moveArgsLast moves positional arguments after the flags that follow them:
+// urfave/cli stops parsing flags at the first argument, but people write
+// `events get ID -f fn`.
+func moveArgsLast(args []string) []string {
+	var out, positional []string
+	path := true
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			out = append(out, positional...)
+			return append(out, args[i:]...)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			path = false
+			out = append(out, a)
+			if commandFlagTakesValue[a] && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		case path && commandWords[a]:
+			out = append(out, a)
+		default:
+			path = false
+			positional = append(positional, a)
+		}
+	}
+	return append(out, positional...)
 }
 
 // Run executes the command line and returns the exit status.

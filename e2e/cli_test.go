@@ -312,6 +312,10 @@ func TestCLIAgainstEmulator(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
+		big := filepath.Join(t.TempDir(), "big.json")
+		if err := os.WriteFile(big, []byte(`"`+strings.Repeat("x", 130<<10)+`"`), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		cases := []struct {
 			args []string
 			code int
@@ -319,7 +323,7 @@ func TestCLIAgainstEmulator(t *testing.T) {
 		}{
 			{[]string{"invoke", "-f", "nope", "--async"}, 2, `function "nope" is not in`},
 			{[]string{"invoke", "-f", "transcode", "--async", "-d", "{bad"}, 2, "not valid JSON"},
-			{[]string{"invoke", "-f", "transcode", "--async", "-d", `"` + strings.Repeat("x", 130<<10) + `"`}, 1, "exceeds"},
+			{[]string{"invoke", "-f", "transcode", "--async", "-p", big}, 1, "exceeds"},
 			{[]string{"events", "get", "00000000-0000-4000-8000-000000000000", "-f", "transcode"}, 1, "not found"},
 			{[]string{"events", "list", "-f", "transcode", "--status", "DONE"}, 2, "--status"},
 			{[]string{"events", "list", "-f", "transcode", "--limit", "1000"}, 2, "--limit"},

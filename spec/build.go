@@ -219,6 +219,7 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 		coerce(pv, "lambdaHashingVersion", kindString)
 		coerce(pv, "memorySize", kindNumber)
 		coerce(pv, "timeout", kindNumber)
+		coerceEnv(pv.get("environment"))
 	}
 	fns := root.get("functions")
 	if fns == nil || fns.kind != kindMap {
@@ -244,6 +245,7 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 			for _, key := range []string{"memorySize", "timeout", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge"} {
 				coerce(fv, key, kindNumber)
 			}
+			coerceEnv(fv.get("environment"))
 		}
 	}
 }
@@ -264,8 +266,20 @@ func coerce(m *value, key string, to kind) {
 		if f, ok := jsToNumber(v.str); ok {
 			m.items[i] = newNumber(f, v.line, v.col)
 		}
-	case to == kindString && v.kind == kindNumber:
-		m.items[i] = newString(jsNumber(v.num), v.line, v.col)
+	case to == kindString && (v.kind == kindNumber || v.kind == kindBool):
+		str, _ := coerceString(v)
+		m.items[i] = newString(str, v.line, v.col)
+	}
+}
+
+// coerceEnv turns number and boolean environment values into strings, as
+// the schema (string values) and its coercion make them.
+func coerceEnv(env *value) {
+	if !env.is(kindMap) {
+		return
+	}
+	for _, k := range env.keys {
+		coerce(env, k, kindString)
 	}
 }
 

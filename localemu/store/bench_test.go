@@ -70,7 +70,13 @@ func BenchmarkInsertEventParallel(b *testing.B) {
 // (open loop: one goroutine per arrival) and reports the accept latency
 // percentiles (target p99 ≤ 5 ms).
 func BenchmarkInsertEventAt1000PerSec(b *testing.B) {
-	s, err := Open(b.TempDir())
+	for _, mode := range []Synchronous{SyncFull, SyncNormal} {
+		b.Run("sync="+string(mode), func(b *testing.B) { benchAt1000(b, mode) })
+	}
+}
+
+func benchAt1000(b *testing.B, mode Synchronous) {
+	s, err := OpenWith(b.TempDir(), Options{Synchronous: mode})
 	if err != nil {
 		b.Fatal(err)
 	}
