@@ -52,6 +52,16 @@ func parseYAML(file string, data []byte) (*value, []*Error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserErrors are the messages of yaml.v3's parser (as opposed to its
+// scanner). For these yaml.v3 prints the 0-based line of the construct being
+// parsed (its parser.fail does not add one, unlike for scanner errors), so
+// one is added here.
+var yamlParserErrors = []string{
+	"did not find expected <document start>", "did not find expected node content",
+	"did not find expected key", "did not find expected '-' indicator",
+	"did not find expected ',' or", "found duplicate %", "found incompatible YAML document",
+}
+
 // yamlError turns a yaml.v3 error into an Error. yaml.v3 reports the line
 // of a syntax error but not its column, so the column is 1.
 func yamlError(file string, err error) *Error {
@@ -60,6 +70,12 @@ func yamlError(file string, err error) *Error {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		for _, p := range yamlParserErrors {
+			if strings.HasPrefix(msg, p) {
+				line++
+				break
+			}
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}

@@ -24,8 +24,8 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return ds[nearestRank(p, len(ds))]
 }
 
-// BenchmarkInsertEventParallel: concurrent accepts (32 callers per CPU... see
-// SetParallelism), each InsertEvent returning once durably committed.
+// BenchmarkInsertEventParallel: concurrent accepts (16 callers per
+// GOMAXPROCS), each InsertEvent returning once committed.
 // Reports events/s and the p50/p99 latency seen by a caller under that
 // closed-loop load.
 func BenchmarkInsertEventParallel(b *testing.B) {

@@ -32,19 +32,20 @@ var ErrClosed = errors.New("store is closed")
 type Synchronous string
 
 const (
-	// SyncFull fsyncs the WAL on every commit: a committed change survives
-	// SIGKILL of the process and power loss. The default.
-	SyncFull Synchronous = "FULL"
 	// SyncNormal writes the WAL on every commit but fsyncs it only at
-	// checkpoints: a committed change survives SIGKILL of the process (the
-	// bytes are in the kernel's page cache) but not power loss or a kernel
-	// crash.
+	// checkpoints (every Options.CheckpointInterval): a committed change
+	// survives SIGKILL of the process (the bytes are in the kernel's page
+	// cache); power loss or a kernel crash can lose the commits of the last
+	// checkpoint interval. The default; see the package documentation.
 	SyncNormal Synchronous = "NORMAL"
+	// SyncFull also fsyncs the WAL on every commit: a committed change
+	// survives power loss too, for one fsync per batch.
+	SyncFull Synchronous = "FULL"
 )
 
 // Options tune OpenWith. The zero value is what Open uses.
 type Options struct {
-	// Synchronous is SyncFull (default when empty) or SyncNormal.
+	// Synchronous is SyncNormal (default when empty) or SyncFull.
 	Synchronous Synchronous
 	// MaxBatch caps how many queued writes one transaction commits
 	// (default 1024).
@@ -124,7 +125,7 @@ func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
 // to the current version, and the writer goroutine is started.
 func OpenWith(dir string, o Options) (*Store, error) {
 	if o.Synchronous == "" {
-		o.Synchronous = SyncFull
+		o.Synchronous = SyncNormal
 	}
 	if o.Synchronous != SyncFull && o.Synchronous != SyncNormal {
 		return nil, fmt.Errorf("store: unknown synchronous mode %q (want FULL or NORMAL)", o.Synchronous)

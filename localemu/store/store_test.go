@@ -62,7 +62,15 @@ func TestOpenCreatesDirAndFiles(t *testing.T) {
 		t.Errorf("foreign_keys %d %v", fk, err)
 	}
 	var sync int
-	if err := s.wc.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+	if err := s.wc.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 1 {
+		t.Errorf("synchronous %d %v, want 1 (NORMAL, the default)", sync, err)
+	}
+	full, err := OpenWith(t.TempDir(), Options{Synchronous: SyncFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if err := full.wc.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
 		t.Errorf("synchronous %d %v, want 2 (FULL)", sync, err)
 	}
 }
