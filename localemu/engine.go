@@ -59,6 +59,7 @@ func CloudBackoff(n int) time.Duration {
 
 // Engine runs events. It is safe for concurrent use.
 type Engine struct {
+	lock    *os.File // held for the engine's lifetime
 	opts    Options
 	store   *store.Store
 	logs    *logHub
@@ -148,11 +149,17 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	st, err := store.Open(opts.StateDir)
+	lock, err := lockStateDir(opts.StateDir)
 	if err != nil {
 		return nil, err
 	}
+	st, err := store.Open(opts.StateDir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
 	e := &Engine{
+		lock:     lock,
 		opts:     opts,
 		store:    st,
 		log:      opts.Logger,
@@ -167,23 +174,27 @@ func New(opts Options) (*Engine, error) {
 	for _, d := range []string{e.codeDir, e.workDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			st.Close()
+			lock.Close()
 			return nil, fmt.Errorf("localemu: create %s: %w", d, err)
 		}
 	}
 	lastSeq, err := st.MaxLogSeq(context.Background())
 	if err != nil {
 		st.Close()
+		lock.Close()
 		return nil, fmt.Errorf("localemu: read log position: %w", err)
 	}
 	e.logs = newLogHub(st, lastSeq, e.log)
 	if err := e.loadFunctions(); err != nil {
 		e.logs.close()
 		st.Close()
+		lock.Close()
 		return nil, err
 	}
 	if err := e.recover(); err != nil {
 		e.logs.close()
 		st.Close()
+		lock.Close()
 		return nil, err
 	}
 	go e.reapIdle()
@@ -631,7 +642,9 @@ func (e *Engine) Close(ctx context.Context) error {
 		in.rt.Terminate(0)
 	}
 	e.logs.close()
-	return e.store.Close()
+	err := e.store.Close()
+	e.lock.Close()
+	return err
 }
 
 func (e *Engine) addWaiterLocked(id string) chan store.Event {

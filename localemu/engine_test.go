@@ -483,3 +483,14 @@ func TestEventsSurviveRestart(t *testing.T) {
 		t.Fatalf("after restart: %s after %d attempts (%v)", final.Status, final.Attempts, err)
 	}
 }
+
+func TestStateDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	e := newEngine(t, dir, Options{})
+	if _, err := New(Options{StateDir: dir}); err == nil || !strings.Contains(err.Error(), "in use by another asyncfn emulator") {
+		t.Fatalf("second engine on the same state: %v", err)
+	}
+	closeEngine(t, e)
+	e2 := newEngine(t, dir, Options{}) // free again once the first has closed
+	closeEngine(t, e2)
+}
