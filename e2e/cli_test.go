@@ -244,6 +244,20 @@ func TestCLIAgainstEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("an accepted event starts QUEUED", func(t *testing.T) {
+		r := mustCLI(t, url, "invoke", "-f", "report", "--async", "-d", `{}`, "--output", "json")
+		var inv struct {
+			RequestID string `json:"requestId"`
+			Status    string `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &inv); err != nil || inv.Status != "QUEUED" || inv.RequestID == "" {
+			t.Fatalf("invoke --async --output json = %s (%v), want status QUEUED", r.stdout, err)
+		}
+		if ev := waitEvent(t, url, "report", inv.RequestID, nil); ev.Status != "SUCCEEDED" {
+			t.Fatalf("report ended %s", ev.Status)
+		}
+	})
+
 	t.Run("a failing function ends FAILED after its retry", func(t *testing.T) {
 		id := invokeAsync(t, url, "fail", `{"source": "missing.mov"}`)
 		ev := waitEvent(t, url, "fail", id, nil)
