@@ -29,7 +29,7 @@ func TestCorpusLoads(t *testing.T) {
 	}
 }
 
-func load(t *testing.T, path string, opts Options) *Service {
+func loadService(t *testing.T, path string, opts Options) *Service {
 	t.Helper()
 	if opts.Env == nil {
 		opts.Env = mapEnv(nil)
@@ -54,7 +54,7 @@ func intp(n int) *int { return &n }
 
 func TestCorpusModel(t *testing.T) {
 	t.Run("tencent-component-ffmpeg-async", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "tencent-component-ffmpeg-async.yml"), Options{})
+		s := loadService(t, filepath.Join(corpusDir, "tencent-component-ffmpeg-async.yml"), Options{})
 		if s.Name != "ap-guangzhou_default_COSWorkflowFfmpegTranscode" || s.Provider.Name != "tencent" || s.Region != "ap-guangzhou" || s.Stage != "dev" {
 			t.Errorf("service = %+v", s)
 		}
@@ -66,7 +66,7 @@ func TestCorpusModel(t *testing.T) {
 		}
 	})
 	t.Run("tencent-component-event", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "tencent-component-event.yml"), Options{Region: "ap-beijing"})
+		s := loadService(t, filepath.Join(corpusDir, "tencent-component-event.yml"), Options{Region: "ap-beijing"})
 		f := fn(t, s, "event-function")
 		if s.Region != "ap-beijing" || f.Runtime != scfDefaultRuntime || f.MemorySize != 128 || f.Timeout != 3 || f.Async.Enabled {
 			t.Errorf("service = %+v, function = %+v", s, f)
@@ -76,7 +76,7 @@ func TestCorpusModel(t *testing.T) {
 		}
 	})
 	t.Run("tencent-framework-project", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "tencent-framework-project.yml"), Options{})
+		s := loadService(t, filepath.Join(corpusDir, "tencent-framework-project.yml"), Options{})
 		if s.Name != "my-service" || s.Stage != "test" || s.Region != "ap-shanghai" ||
 			s.Provider != (Provider{Name: "tencent", Runtime: "Nodejs8.9", Credentials: "~/credentials", Role: "QCS_SCFExcuteRole"}) {
 			t.Errorf("service = %+v", s)
@@ -98,7 +98,7 @@ func TestCorpusModel(t *testing.T) {
 		}
 	})
 	t.Run("aws-lambda-destinations", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "aws-lambda-destinations.yml"), Options{})
+		s := loadService(t, filepath.Join(corpusDir, "aws-lambda-destinations.yml"), Options{})
 		if s.Stage != "develop" || s.Region != "eu-west-1" || s.Provider.Name != "aws" || !s.Package.Individually {
 			t.Errorf("service = %+v", s)
 		}
@@ -112,13 +112,13 @@ func TestCorpusModel(t *testing.T) {
 		if f.MemorySize != 128 || f.Timeout != 6 || f.Runtime != "nodejs12.x" || f.DeployedName != "serverless-lambda-destinations-develop-processPayment" {
 			t.Errorf("function = %+v", f)
 		}
-		s = load(t, filepath.Join(corpusDir, "aws-lambda-destinations.yml"), Options{Stage: "prod"})
+		s = loadService(t, filepath.Join(corpusDir, "aws-lambda-destinations.yml"), Options{Stage: "prod"})
 		if f := fn(t, s, "notifyCustomer"); s.Stage != "prod" || f.DeployedName != "serverless-lambda-destinations-prod-notifyCustomer" {
 			t.Errorf("with --stage prod: stage %q, name %q", s.Stage, f.DeployedName)
 		}
 	})
 	t.Run("aws-sns-destinations", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "aws-sns-destinations.yml"), Options{})
+		s := loadService(t, filepath.Join(corpusDir, "aws-sns-destinations.yml"), Options{})
 		f := fn(t, s, "hello")
 		if s.Region != "eu-west-2" || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 5 ||
 			f.Async.OnFailure != "arn:aws:sqs:#{AWS::Region}:#{AWS::AccountId}:failurequeue" || f.MemorySize != 1024 {
@@ -126,7 +126,7 @@ func TestCorpusModel(t *testing.T) {
 		}
 	})
 	t.Run("aws-recursive-function", func(t *testing.T) {
-		s := load(t, filepath.Join(corpusDir, "aws-recursive-function.yml"), Options{})
+		s := loadService(t, filepath.Join(corpusDir, "aws-recursive-function.yml"), Options{})
 		f := fn(t, s, "recursiveExample")
 		if s.Region != "us-east-1" || s.Stage != "dev" || f.Runtime != "nodejs18.x" || f.Timeout != 6 || f.DeployedName != "recursive-invocation-example-dev-recursiveExample" {
 			t.Errorf("service = %+v, function = %+v", s, f)

@@ -63,6 +63,12 @@ func Load(path string, opts Options) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
+	return load(path, abs, data, opts)
+}
+
+// load does Load's work on a file's content; path names the file in errors
+// and abs locates the service directory.
+func load(path, abs string, data []byte, opts Options) (*Loaded, error) {
 	root, errs := parseConfig(path, data)
 	if len(errs) > 0 {
 		return nil, Errors(errs)

@@ -225,6 +225,8 @@ func appendJSONString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1) // Encode adds a newline
 }
 
+var yaml11Bools = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true}
+
 // yamlNode converts v to a yaml.v3 node for printing. Strings that would read
 // back as another type are quoted by the encoder.
 func (v *value) yamlNode() *yaml.Node {
@@ -249,8 +251,12 @@ func (v *value) yamlNode() *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: jsNumber(v.num)}
 	case kindString:
 		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.str}
-		if strings.Contains(v.str, "\n") {
+		switch {
+		case strings.Contains(v.str, "\n"):
 			n.Style = yaml.LiteralStyle
+		case yaml11Bools[strings.ToLower(v.str)]:
+			// Strings to YAML 1.2, booleans to YAML 1.1 readers: quote them.
+			n.Style = yaml.DoubleQuotedStyle
 		}
 		return n
 	case kindMap:
