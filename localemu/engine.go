@@ -226,6 +226,13 @@ func (e *Engine) recover() error {
 	for i := range evs {
 		ev := evs[i]
 		if ev.Status == event.Running {
+			done, err := e.finishRecordedAttempt(&ev)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
 			now := time.Now()
 			a := store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, EndedAt: now, Status: event.Failed,
 				ErrorType: "Emulator.Restarted", ErrorMessage: "the emulator stopped while this attempt was running"}
@@ -261,6 +268,25 @@ func (e *Engine) recover() error {
 	e.dispatchLocked()
 	e.mu.Unlock()
 	return nil
+}
+
+// finishRecordedAttempt completes an event whose last attempt had ended and
+// been recorded when the previous process died before the event itself was
+// updated: its outcome stands, so a handler that succeeded is not run again.
+func (e *Engine) finishRecordedAttempt(ev *store.Event) (bool, error) {
+	attempts, err := e.store.Attempts(context.Background(), ev.RequestID)
+	if err != nil {
+		return false, fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
+	}
+	for _, a := range attempts {
+		if a.N != ev.Attempts || a.EndedAt.IsZero() || !a.Status.Terminal() {
+			continue
+		}
+		oc := outcome{status: a.Status, errType: a.ErrorType, errMsg: a.ErrorMessage, ended: a.EndedAt,
+			duration: time.Duration(a.DurationMs) * time.Millisecond, memoryMB: a.MaxMemoryMB}
+		return true, e.finishAttempt(ev, oc)
+	}
+	return false, nil
 }
 
 // Deploy stores a new version of a function. With code == nil the current

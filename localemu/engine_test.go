@@ -494,3 +494,69 @@ func TestStateDirectoryIsLocked(t *testing.T) {
 	e2 := newEngine(t, dir, Options{}) // free again once the first has closed
 	closeEngine(t, e2)
 }
+
+func TestMemoryLimitIsEnforced(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	dir := t.TempDir()
+	// Touch 300 MB of memory, well past the 128 MB the function is given.
+	code := `exports.hog = async () => {
+  const keep = [];
+  for (let i = 0; i < 30; i++) { keep.push(Buffer.alloc(10 << 20, 1)); console.log("allocated " + (i + 1) * 10 + " MB"); await new Promise((r) => setTimeout(r, 50)); }
+  return keep.length;
+};`
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zip, _, err := artifact.Build(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if _, err := e.Deploy(context.Background(), FunctionConfig{Name: "hog", Provider: "aws", Runtime: "nodejs18.x", Handler: "index.hog",
+		MemorySize: 128, Timeout: 60, Async: AsyncConfig{RetryAttempts: &zero}}, zip); err != nil {
+		t.Fatal(err)
+	}
+	ev := invokeAsync(t, e, "hog", `{}`)
+	final := wait(t, e, ev.RequestID)
+	if final.Status != event.Failed || final.ErrorType != "Runtime.OutOfMemory" || final.MaxMemoryMB <= 128 {
+		t.Fatalf("final = %s %s (%s), max memory %d MB", final.Status, final.ErrorType, final.ErrorMessage, final.MaxMemoryMB)
+	}
+	if strings.Contains(logText(t, e, ev.RequestID), "allocated 300 MB") {
+		t.Error("the function ran to the end despite the limit")
+	}
+}
+
+// An attempt that ended and was recorded just before the emulator died keeps
+// its outcome: a handler that succeeded is not run a second time.
+func TestRestartKeepsARecordedOutcome(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	started := time.Now().Add(-time.Minute).UTC()
+	ev := store.Event{RequestID: "5b0c7d55-5d1f-4a43-9f55-0f4b1e0f0a01", Function: "f", InvokeType: event.InvokeEvent, Payload: []byte(`{}`),
+		Status: event.Running, Attempts: 1, CreatedAt: started, StartedAt: started}
+	if err := st.InsertEvent(ctx, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAttempt(ctx, store.Attempt{RequestID: ev.RequestID, N: 1, StartedAt: started, EndedAt: started.Add(time.Second),
+		Status: event.Succeeded, DurationMs: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, dir, Options{})
+	defer closeEngine(t, e)
+	got, err := e.Event(ctx, "f", ev.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != event.Succeeded || got.Attempts != 1 || got.DurationMs != 1000 {
+		t.Fatalf("after restart: %s after %d attempts (%d ms), want SUCCEEDED after 1", got.Status, got.Attempts, got.DurationMs)
+	}
+}
