@@ -31,10 +31,10 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func TestBadConfigurationExitsTwo(t *testing.T) {
 	cases := []struct {
-		name    string
-		yml     string
-		env     map[string]string
-		want    []string // substrings of stderr, including file:line:col and path
+		name string
+		yml  string
+		env  map[string]string
+		want []string // substrings of stderr, including file:line:col and path
 	}{
 		{"yaml syntax error", "service: a\nprovider:\n  name: aws\n  runtime: [nodejs18.x\n", nil,
 			[]string{"serverless.yml:"}},
@@ -184,11 +184,13 @@ func TestHelpListsOnlyWorkingCommands(t *testing.T) {
 	}
 }
 
-func TestCloudProviderWithoutAdapterIsAClearError(t *testing.T) {
+func TestAWSDeployWithoutRoleIsAClearError(t *testing.T) {
 	dir := t.TempDir()
+	writeFile(t, dir, "h.js", "exports.f = async () => 1;\n")
 	path := writeFile(t, dir, "serverless.yml", "service: svc\nprovider:\n  name: aws\n  runtime: nodejs18.x\nfunctions:\n  f:\n    handler: h.f\n")
-	code, _, stderr := run(t, nil, "-c", path, "events", "list", "-f", "f")
-	if code == 0 || !strings.Contains(stderr, "--local") {
+	// The role is checked before any request: the unroutable endpoint is never reached.
+	code, _, stderr := run(t, nil, "-c", path, "--endpoint", "http://127.0.0.1:1", "deploy")
+	if code == 0 || !strings.Contains(stderr, "provider.iam.role") || !strings.Contains(stderr, "provider.role") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,8 +73,8 @@ type Engine struct {
 	fns      map[string]*fnState
 	running  int
 	seq      uint64
-	runs     map[string]*run                // RUNNING events (and ones being started)
-	queued   map[string]*queueItem          // QUEUED events, ready or waiting for a retry
+	runs     map[string]*run               // RUNNING events (and ones being started)
+	queued   map[string]*queueItem         // QUEUED events, ready or waiting for a retry
 	waiters  map[string][]chan store.Event // closed-over on a terminal status
 	wg       sync.WaitGroup
 	stopIdle chan struct{}
@@ -106,8 +107,8 @@ type run struct {
 	inst        *instance
 	terminating bool
 	grace       time.Duration
-	logBytes    int64
-	logCapped   bool
+	logBytes    atomic.Int64 // output kept so far, against Options.LogLimit
+	logCapped   atomic.Bool
 }
 
 // instance is a warm function process and the run it is serving.
@@ -115,7 +116,7 @@ type instance struct {
 	rt      *runtime.Instance
 	version int
 	code    string
-	cur     *run // guarded by Engine.mu
+	cur     atomic.Pointer[run] // the run being served; read on every output line
 	idleAt  time.Time
 }
 

@@ -560,3 +560,87 @@ func TestRestartKeepsARecordedOutcome(t *testing.T) {
 		t.Fatalf("after restart: %s after %d attempts (%d ms), want SUCCEEDED after 1", got.Status, got.Attempts, got.DurationMs)
 	}
 }
+
+// A handler that floods its output neither blocks the emulator nor grows the
+// event's log past its cap, which ends with a marker line.
+func TestLogFloodIsCapped(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{LogLimit: 1 << 20})
+	defer closeEngine(t, e)
+	dir := t.TempDir()
+	code := `exports.flood = async () => {
+  const line = "x".repeat(1000);
+  const end = Date.now() + 2000;
+  let n = 0;
+  // About 10 MB/s: 100 lines of 1 KB every 10 ms.
+  while (Date.now() < end) { for (let i = 0; i < 100; i++) { console.log(line); n++; } await new Promise((r) => setTimeout(r, 10)); }
+  return n;
+};
+exports.ok = async () => "fine";`
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zip, _, err := artifact.Build(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"flood", "ok"} {
+		if _, err := e.Deploy(context.Background(), FunctionConfig{Name: h, Provider: "aws", Runtime: "nodejs18.x", Handler: "index." + h,
+			MemorySize: 512, Timeout: 60}, zip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flood := invokeAsync(t, e, "flood", `{}`)
+	waitStatus(t, e, flood.RequestID, event.Running)
+	// Another function is served while the flood runs.
+	start := time.Now()
+	ok, err := e.Invoke(context.Background(), InvokeRequest{Function: "ok", Payload: []byte(`{}`)})
+	if err != nil || ok.Status != event.Succeeded {
+		t.Fatalf("invoke during the flood: %v %v", ok.Status, err)
+	}
+	t.Logf("a sync invoke during the flood took %s", time.Since(start))
+	final := wait(t, e, flood.RequestID)
+	if final.Status != event.Succeeded {
+		t.Fatalf("flood ended %s: %s", final.Status, final.ErrorMessage)
+	}
+	var lines int
+	if err := json.Unmarshal(final.Result, &lines); err != nil || lines < 2000 {
+		t.Fatalf("the handler wrote %s lines; the test needs a flood", final.Result)
+	}
+	stored, err := e.Logs(context.Background(), store.LogQuery{RequestID: flood.RequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bytes int
+	marker := false
+	for _, l := range stored {
+		if l.Stream == "stdout" {
+			bytes += len(l.Text) + 1
+		}
+		marker = marker || strings.Contains(l.Text, "log limit of 1048576 bytes reached")
+	}
+	if !marker || bytes > 1<<20+2000 {
+		t.Fatalf("kept %d bytes of output (limit 1 MiB), marker %v", bytes, marker)
+	}
+}
+
+// Terminate racing the handler's own completion ends in exactly one terminal
+// status, and the answer to terminate says which.
+func TestTerminateRacingCompletion(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	deploy(t, e, "quick", "ok", nil)
+	for i := 0; i < 20; i++ {
+		ev := invokeAsync(t, e, "quick", `{"ms": 30}`)
+		time.Sleep(time.Duration(i%5) * 10 * time.Millisecond)
+		got, err := e.Terminate(context.Background(), "quick", ev.RequestID, 0)
+		final := wait(t, e, ev.RequestID)
+		switch {
+		case err == nil && final.Status == event.Terminated && got.Status == event.Terminated:
+		case errors.Is(err, ErrEventFinished) && final.Status == event.Succeeded:
+		default:
+			t.Fatalf("round %d: terminate = %v (%v), final %s", i, got.Status, err, final.Status)
+		}
+	}
+}

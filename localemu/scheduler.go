@@ -133,7 +133,7 @@ func (e *Engine) execute(fs *fnState, r *run) {
 	}
 	keep := inst != nil && oc.reusable() && !r.terminating && !e.closing && fs.cfg != nil && inst.version == fs.version
 	if inst != nil {
-		inst.cur = nil
+		inst.cur.Store(nil)
 		if keep {
 			inst.idleAt = time.Now()
 			fs.idle = append(fs.idle, inst)
@@ -284,7 +284,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 			go in.rt.Terminate(0)
 			continue
 		}
-		in.cur = r
+		in.cur.Store(r)
 		r.inst = in
 		e.mu.Unlock()
 		return in, nil
@@ -305,10 +305,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		Env:      cfg.Environment,
 		WorkDir:  filepath.Join(e.workDir, cfg.Name),
 		OnLog: func(l runtime.Line) {
-			e.mu.Lock()
-			cur := in.cur
-			e.mu.Unlock()
-			e.functionLog(cfg.Name, cur, l)
+			e.functionLog(cfg.Name, in.cur.Load(), l)
 		},
 	}
 	rt, err := runtime.Start(r.ctx, rcfg)
@@ -317,7 +314,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 	}
 	in.rt = rt
 	e.mu.Lock()
-	in.cur = r
+	in.cur.Store(r)
 	r.inst = in
 	terminating, grace := r.terminating, r.grace
 	e.mu.Unlock()
@@ -344,16 +341,13 @@ func (e *Engine) functionLog(fn string, r *run, l runtime.Line) {
 	line := store.LogLine{Function: fn, RequestID: l.RequestID, Time: l.Time, Stream: l.Stream, Text: l.Text}
 	if r != nil && r.id == l.RequestID {
 		line.Attempt = r.attempt
-		e.mu.Lock()
-		if r.logCapped {
-			e.mu.Unlock()
+		if r.logCapped.Load() {
 			return
 		}
-		r.logBytes += int64(len(l.Text)) + 1
-		capped := r.logBytes > e.opts.LogLimit
-		r.logCapped = capped
-		e.mu.Unlock()
-		if capped {
+		if r.logBytes.Add(int64(len(l.Text))+1) > e.opts.LogLimit {
+			if r.logCapped.Swap(true) {
+				return
+			}
 			line.Stream = "platform"
 			line.Text = fmt.Sprintf("[asyncfn] log limit of %d bytes reached for this event: further output is dropped", e.opts.LogLimit)
 		}

@@ -51,7 +51,9 @@ func NewServer(e *Engine, opts ServerOptions) *Server {
 	s := &Server{engine: e, log: e.log, creds: opts.Credentials}
 	mux := http.NewServeMux()
 	s.registerNative(mux)
-	s.handler = mux
+	s.registerSCF(mux)
+	s.registerLambda(mux)
+	s.handler = s.withAWSRoot(mux)
 	return s
 }
 

@@ -3,10 +3,15 @@
 package all
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/adapters/aws"
 	"github.com/asyncfn/asyncfn/adapters/local"
+	"github.com/asyncfn/asyncfn/adapters/tencent"
 	"github.com/asyncfn/asyncfn/spec"
 )
 
@@ -18,6 +23,10 @@ type Options struct {
 	// Local selects the emulator's native API at Endpoint (or DefaultLocalURL).
 	Local    bool
 	Endpoint string
+	// Progress receives deploy progress of the cloud adapters; nil means os.Stderr.
+	Progress io.Writer
+	// Getenv looks up credentials; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
 }
 
 // New returns the provider for svc.
@@ -29,11 +38,18 @@ func New(svc *spec.Service, opts Options) (adapters.Provider, error) {
 		}
 		return local.New(ep, svc)
 	}
+	progress, getenv := opts.Progress, opts.Getenv
+	if progress == nil {
+		progress = os.Stderr
+	}
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
 	switch svc.Provider.Name {
-	case "tencent", "aws":
-		return nil, &adapters.UnsupportedError{Provider: svc.Provider.Name, Op: "cloud access",
-			Reason: "the " + svc.Provider.Name + " adapter is not available in this build yet",
-			Alternative: "use --local to run against the local emulator (asyncfn local start)"}
+	case "tencent":
+		return tencent.New(svc, tencent.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv})
+	case "aws":
+		return aws.New(context.Background(), svc, aws.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv})
 	}
 	return nil, fmt.Errorf("provider %q has no adapter", svc.Provider.Name)
 }

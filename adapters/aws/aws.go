@@ -1,0 +1,698 @@
+// Package aws implements adapters.Provider for AWS Lambda with
+// aws-sdk-go-v2: functions through the Lambda API, the async lifecycle
+// (list, status, stop) through Lambda's durable-execution API, and logs
+// through CloudWatch Logs. The same code reaches the local emulator, which
+// serves those APIs, through an endpoint override.
+//
+// Plain Lambda gives an async invoke nothing but a request id. Where a
+// function is durable (it reports a DurableConfig, as every function of the
+// emulator does) events are its durable executions; otherwise their status is
+// derived from the function's CloudWatch log lines, which is eventually
+// consistent (lines arrive seconds after they are written).
+package aws
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/spec"
+)
+
+// Options configure the provider.
+type Options struct {
+	// Endpoint overrides the Lambda and CloudWatch Logs endpoints (the
+	// emulator, e.g. http://127.0.0.1:9770). Empty means AWS itself.
+	Endpoint string
+	// Progress receives progress lines (deploy waits); nil discards them.
+	Progress io.Writer
+	// Getenv reads the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...);
+	// nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+	// PollInterval is how often a log tail asks CloudWatch Logs for new
+	// lines; 0 means one second.
+	PollInterval time.Duration
+}
+
+// Provider is AWS Lambda (or an endpoint that speaks its API).
+type Provider struct {
+	svc      *spec.Service
+	lambda   *lambda.Client
+	logs     *cloudwatchlogs.Client
+	progress io.Writer
+	poll     time.Duration
+
+	mu  sync.Mutex
+	fns map[string]fnInfo // GetFunctionConfiguration answers, by function name
+}
+
+var _ adapters.Provider = (*Provider)(nil)
+
+// fnInfo is what the provider needs to know about a deployed function.
+type fnInfo struct {
+	arn     string // unqualified function ARN
+	durable bool   // it has a DurableConfig: its async invokes are durable executions
+}
+
+// placeholderKey is the access key used against a loopback endpoint when
+// no credentials are configured: the emulator without --credentials accepts
+// any signature, so no AWS account is needed.
+const placeholderKey = "asyncfn-local"
+
+// New loads the AWS configuration the way the AWS CLI does (environment,
+// shared config and credentials files, SSO; provider.profile picks a
+// profile) and returns the provider for svc's region.
+func New(ctx context.Context, svc *spec.Service, opts Options) (*Provider, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	region := svc.Region
+	if region == "" {
+		if r, ok := getenv("AWS_REGION"); ok && r != "" {
+			region = r
+		} else {
+			region = "us-east-1"
+		}
+	}
+	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	profile := svc.Provider.Profile
+	if profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))
+	}
+	id, _ := getenv("AWS_ACCESS_KEY_ID")
+	secret, _ := getenv("AWS_SECRET_ACCESS_KEY")
+	envProfile, _ := getenv("AWS_PROFILE")
+	switch {
+	case id != "" && secret != "":
+		token, _ := getenv("AWS_SESSION_TOKEN")
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(staticCredentials(id, secret, token)))
+	case opts.Endpoint != "" && isLoopback(opts.Endpoint) && profile == "" && envProfile == "":
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(staticCredentials(placeholderKey, placeholderKey, "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws: load configuration: %w", err)
+	}
+	p := &Provider{svc: svc, progress: opts.Progress, poll: opts.PollInterval, fns: map[string]fnInfo{}}
+	if p.progress == nil {
+		p.progress = io.Discard
+	}
+	if p.poll <= 0 {
+		p.poll = time.Second
+	}
+	p.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	p.logs = cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	return p, nil
+}
+
+func staticCredentials(id, secret, token string) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Source: "asyncfn"}, nil
+	})
+}
+
+func isLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// apiError turns an SDK error into an *adapters.APIError that keeps the
+// service's code and request id; other errors are wrapped as they are.
+func apiError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var coded interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if !errors.As(err, &coded) {
+		return fmt.Errorf("aws: %s: %w", op, err)
+	}
+	e := &adapters.APIError{Provider: "aws", Code: coded.ErrorCode(), Message: coded.ErrorMessage()}
+	var rid interface{ ServiceRequestID() string }
+	if errors.As(err, &rid) {
+		e.RequestID = rid.ServiceRequestID()
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		e.HTTPStatus = status.HTTPStatusCode()
+	}
+	if e.Code == "ResourceNotFoundException" {
+		e.Err = adapters.ErrNotFound
+	}
+	if e.Message == "" {
+		e.Message = op + " failed"
+	}
+	return e
+}
+
+func isNotFound(err error) bool {
+	var nf *types.ResourceNotFoundException
+	return errors.As(err, &nf) || errors.Is(err, adapters.ErrNotFound)
+}
+
+// function returns what the provider knows about fn, asking Lambda once.
+func (p *Provider) function(ctx context.Context, fn string) (fnInfo, error) {
+	p.mu.Lock()
+	info, ok := p.fns[fn]
+	p.mu.Unlock()
+	if ok {
+		return info, nil
+	}
+	out, err := p.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
+	if err != nil {
+		return fnInfo{}, apiError("GetFunctionConfiguration "+fn, err)
+	}
+	info = fnInfo{arn: aws.ToString(out.FunctionArn), durable: out.DurableConfig != nil}
+	p.mu.Lock()
+	p.fns[fn] = info
+	p.mu.Unlock()
+	return info, nil
+}
+
+func (p *Provider) forget(fn string) {
+	p.mu.Lock()
+	delete(p.fns, fn)
+	p.mu.Unlock()
+}
+
+// roleARN is the execution role every function is created with.
+func (p *Provider) roleARN() (string, error) {
+	role := strings.TrimSpace(p.svc.Provider.Role)
+	if role == "" {
+		return "", fmt.Errorf("aws: %s: no execution role: set provider.iam.role (or provider.role) to the ARN of an IAM role Lambda can assume, e.g. arn:aws:iam::123456789012:role/lambda-exec", p.file())
+	}
+	if !strings.HasPrefix(role, "arn:") || !strings.Contains(role, ":role/") {
+		return "", fmt.Errorf("aws: %s: provider.iam.role / provider.role %q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>); asyncfn does not create roles", p.file(), role)
+	}
+	return role, nil
+}
+
+func (p *Provider) file() string {
+	if p.svc.File != "" {
+		return p.svc.File
+	}
+	return "serverless.yml"
+}
+
+func int32p(n int) *int32 {
+	v := int32(n)
+	return &v
+}
+
+// Deploy creates the function or updates its code and configuration, waits
+// with Lambda's waiters until it is Active / Successful, then applies the
+// async invoke configuration and reserved concurrency.
+func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
+	role, err := p.roleARN()
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
+	name := fn.DeployedName
+	p.forget(name)
+	var env *types.Environment
+	if len(fn.Environment) > 0 {
+		env = &types.Environment{Variables: fn.Environment}
+	}
+	var durable *types.DurableConfig
+	if d := fn.Async.Durable; d != nil {
+		durable = &types.DurableConfig{}
+		if d.ExecutionTimeout > 0 {
+			durable.ExecutionTimeout = int32p(d.ExecutionTimeout)
+		}
+		if d.RetentionPeriodInDays > 0 {
+			durable.RetentionPeriodInDays = int32p(d.RetentionPeriodInDays)
+		}
+	}
+	dep := adapters.Deployment{Function: name, Version: "$LATEST"}
+	_, err = p.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	switch {
+	case isNotFound(err):
+		fmt.Fprintf(p.progress, "aws: creating function %s\n", name)
+		in := &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: types.Runtime(fn.Runtime),
+			Handler: aws.String(fn.Handler), Code: &types.FunctionCode{ZipFile: code.Zip}, Description: aws.String(fn.Description),
+			Timeout: int32p(fn.Timeout), MemorySize: int32p(fn.MemorySize), Environment: env, DurableConfig: durable, PackageType: types.PackageTypeZip}
+		if err := p.retryRole(ctx, func() error { _, err := p.lambda.CreateFunction(ctx, in); return err }); err != nil {
+			return dep, apiError("CreateFunction "+name, err)
+		}
+		dep.Created = true
+		fmt.Fprintf(p.progress, "aws: waiting for %s to become Active\n", name)
+		if err := lambda.NewFunctionActiveV2Waiter(p.lambda).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 10*time.Minute); err != nil {
+			return dep, apiError("wait for "+name+" to become Active", err)
+		}
+	case err != nil:
+		return dep, apiError("GetFunction "+name, err)
+	default:
+		fmt.Fprintf(p.progress, "aws: updating code of %s\n", name)
+		if _, err := p.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: code.Zip}); err != nil {
+			return dep, apiError("UpdateFunctionCode "+name, err)
+		}
+		if err := p.waitUpdated(ctx, name); err != nil {
+			return dep, err
+		}
+		fmt.Fprintf(p.progress, "aws: updating configuration of %s\n", name)
+		in := &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: types.Runtime(fn.Runtime),
+			Handler: aws.String(fn.Handler), Description: aws.String(fn.Description), Timeout: int32p(fn.Timeout), MemorySize: int32p(fn.MemorySize),
+			Environment: env, DurableConfig: durable}
+		if env == nil {
+			in.Environment = &types.Environment{Variables: map[string]string{}} // removes variables dropped from serverless.yml
+		}
+		if err := p.retryRole(ctx, func() error { _, err := p.lambda.UpdateFunctionConfiguration(ctx, in); return err }); err != nil {
+			return dep, apiError("UpdateFunctionConfiguration "+name, err)
+		}
+		if err := p.waitUpdated(ctx, name); err != nil {
+			return dep, err
+		}
+	}
+	got, err := p.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return dep, apiError("GetFunction "+name, err)
+	}
+	if c := got.Configuration; c != nil {
+		dep.State = string(c.State)
+		dep.CodeSHA256 = aws.ToString(c.CodeSha256)
+		if raw, err := base64.StdEncoding.DecodeString(dep.CodeSHA256); err == nil && len(raw) == 32 {
+			dep.CodeSHA256 = hex.EncodeToString(raw) // the same form as the artifact's digest
+		}
+		if err := p.putEventInvokeConfig(ctx, fn, aws.ToString(c.FunctionArn)); err != nil {
+			return dep, err
+		}
+	}
+	if fn.ReservedConcurrency != nil {
+		if _, err := p.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name),
+			ReservedConcurrentExecutions: int32p(*fn.ReservedConcurrency)}); err != nil {
+			return dep, apiError("PutFunctionConcurrency "+name, err)
+		}
+	}
+	return dep, nil
+}
+
+// retryRole retries f while Lambda says the role cannot be assumed yet: a
+// freshly created IAM role takes some seconds to propagate.
+func (p *Provider) retryRole(ctx context.Context, f func() error) error {
+	for i := 0; ; i++ {
+		err := f()
+		var inv *types.InvalidParameterValueException
+		if err == nil || i == 9 || !errors.As(err, &inv) || !strings.Contains(aws.ToString(inv.Message), "cannot be assumed") {
+			return err
+		}
+		fmt.Fprintf(p.progress, "aws: the role cannot be assumed yet (IAM propagation); retrying\n")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
+func (p *Provider) waitUpdated(ctx context.Context, name string) error {
+	fmt.Fprintf(p.progress, "aws: waiting for the update of %s to finish\n", name)
+	if err := lambda.NewFunctionUpdatedV2Waiter(p.lambda).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 10*time.Minute); err != nil {
+		return apiError("wait for the update of "+name, err)
+	}
+	return nil
+}
+
+// putEventInvokeConfig applies maximumRetryAttempts, maximumEventAge and
+// destinations; with none of them declared, any old configuration is removed.
+func (p *Provider) putEventInvokeConfig(ctx context.Context, fn spec.Function, fnARN string) error {
+	a := fn.Async
+	name := fn.DeployedName
+	if a.RetryAttempts == nil && a.MaxEventAge == 0 && a.OnSuccess == "" && a.OnFailure == "" {
+		_, err := p.lambda.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{FunctionName: aws.String(name)})
+		if err != nil && !isNotFound(err) {
+			return apiError("DeleteFunctionEventInvokeConfig "+name, err)
+		}
+		return nil
+	}
+	in := &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(name)}
+	if a.RetryAttempts != nil {
+		in.MaximumRetryAttempts = int32p(*a.RetryAttempts)
+	}
+	if a.MaxEventAge > 0 {
+		in.MaximumEventAgeInSeconds = int32p(a.MaxEventAge)
+	}
+	if a.OnSuccess != "" || a.OnFailure != "" {
+		in.DestinationConfig = &types.DestinationConfig{}
+		if a.OnSuccess != "" {
+			in.DestinationConfig.OnSuccess = &types.OnSuccess{Destination: aws.String(p.destinationARN(a.OnSuccess, fnARN))}
+		}
+		if a.OnFailure != "" {
+			in.DestinationConfig.OnFailure = &types.OnFailure{Destination: aws.String(p.destinationARN(a.OnFailure, fnARN))}
+		}
+	}
+	fmt.Fprintf(p.progress, "aws: setting the async invoke configuration of %s\n", name)
+	if _, err := p.lambda.PutFunctionEventInvokeConfig(ctx, in); err != nil {
+		return apiError("PutFunctionEventInvokeConfig "+name, err)
+	}
+	return nil
+}
+
+// destinationARN turns a destination naming a function of this service into
+// that function's ARN, in the region and account of fnARN (the function the
+// destination belongs to). ARNs pass through.
+func (p *Provider) destinationARN(target, fnARN string) string {
+	f, ok := p.svc.Function(target)
+	if !ok || strings.HasPrefix(target, "arn:") {
+		return target
+	}
+	parts := strings.SplitN(fnARN, ":", 7) // arn:partition:lambda:region:account:function:name
+	if len(parts) < 7 {
+		return target
+	}
+	return strings.Join(parts[:6], ":") + ":" + f.DeployedName
+}
+
+// Remove deletes the function.
+func (p *Provider) Remove(ctx context.Context, fn string) error {
+	p.forget(fn)
+	if _, err := p.lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(fn)}); err != nil {
+		return apiError("DeleteFunction "+fn, err)
+	}
+	return nil
+}
+
+// Invoke calls Lambda's Invoke: Event for async (202 and a request id),
+// RequestResponse otherwise.
+func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts adapters.InvokeOptions) (adapters.Invocation, error) {
+	in := &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: payload, InvocationType: types.InvocationTypeRequestResponse}
+	if opts.Qualifier != "" {
+		in.Qualifier = aws.String(opts.Qualifier)
+	}
+	if opts.Async {
+		in.InvocationType = types.InvocationTypeEvent
+		if opts.DurableName != "" {
+			in.DurableExecutionName = aws.String(opts.DurableName)
+		}
+	} else if opts.LogTail {
+		in.LogType = types.LogTypeTail
+	}
+	out, err := p.lambda.Invoke(ctx, in)
+	if err != nil {
+		return adapters.Invocation{}, apiError("Invoke "+fn, err)
+	}
+	inv := adapters.Invocation{ExecutionARN: aws.ToString(out.DurableExecutionArn)}
+	inv.RequestID, _ = awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	if opts.Async {
+		inv.Status = event.Queued
+		return inv, nil
+	}
+	if out.LogResult != nil {
+		if raw, err := base64.StdEncoding.DecodeString(*out.LogResult); err == nil {
+			inv.Log = string(raw)
+		}
+	}
+	if out.FunctionError != nil {
+		var body struct {
+			ErrorType    string `json:"errorType"`
+			ErrorMessage string `json:"errorMessage"`
+		}
+		_ = json.Unmarshal(out.Payload, &body)
+		if body.ErrorType == "" {
+			body.ErrorType = aws.ToString(out.FunctionError)
+		}
+		if body.ErrorMessage == "" {
+			body.ErrorMessage = string(out.Payload)
+		}
+		inv.Status = event.Failed
+		if strings.Contains(body.ErrorMessage, "Task timed out") {
+			inv.Status = event.TimedOut
+		}
+		inv.Error = &adapters.FunctionError{Type: body.ErrorType, Message: body.ErrorMessage}
+		return inv, nil
+	}
+	inv.Status = event.Succeeded
+	inv.Result = json.RawMessage(out.Payload)
+	return inv, nil
+}
+
+// executionARN is the durable execution ARN of an event. A full ARN passes
+// through; a request id is placed where Lambda puts an unnamed execution's
+// name and id.
+func executionARN(fnARN, requestID string) string {
+	if strings.HasPrefix(requestID, "arn:") {
+		return requestID
+	}
+	return fnARN + ":$LATEST/durable-execution/" + requestID + "/" + requestID
+}
+
+// requestIDOf returns the execution id at the end of an execution ARN.
+func requestIDOf(arn string) string {
+	return arn[strings.LastIndexByte(arn, '/')+1:]
+}
+
+func durableStatus(s types.ExecutionStatus) event.Status {
+	switch s {
+	case types.ExecutionStatusSucceeded:
+		return event.Succeeded
+	case types.ExecutionStatusFailed:
+		return event.Failed
+	case types.ExecutionStatusTimedOut:
+		return event.TimedOut
+	case types.ExecutionStatusStopped:
+		return event.Terminated
+	}
+	return event.Running
+}
+
+func toDurableStatuses(sts []event.Status) []types.ExecutionStatus {
+	seen := map[string]bool{}
+	var out []types.ExecutionStatus
+	for _, s := range sts {
+		d := s.Durable()
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, types.ExecutionStatus(d))
+		}
+	}
+	return out
+}
+
+// executions lists every durable execution of fn that matches q (all pages).
+func (p *Provider) executions(ctx context.Context, fn string, q adapters.EventQuery) ([]types.Execution, error) {
+	in := &lambda.ListDurableExecutionsByFunctionInput{FunctionName: aws.String(fn), Statuses: toDurableStatuses(q.Statuses),
+		ReverseOrder: aws.Bool(q.Desc), MaxItems: 1000}
+	if !q.Since.IsZero() {
+		in.StartedAfter = aws.Time(q.Since)
+	}
+	if !q.Until.IsZero() {
+		in.StartedBefore = aws.Time(q.Until)
+	}
+	var all []types.Execution
+	pages := lambda.NewListDurableExecutionsByFunctionPaginator(p.lambda, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, apiError("ListDurableExecutionsByFunction "+fn, err)
+		}
+		all = append(all, page.DurableExecutions...)
+	}
+	return all, nil
+}
+
+func executionEvent(fn string, x types.Execution) adapters.Event {
+	ev := adapters.Event{RequestID: requestIDOf(aws.ToString(x.DurableExecutionArn)), Function: fn, InvokeType: event.InvokeEvent,
+		Status: durableStatus(x.Status), CreatedAt: aws.ToTime(x.StartTimestamp)}
+	if x.EndTimestamp != nil {
+		t := *x.EndTimestamp
+		ev.EndedAt = &t
+	}
+	return ev
+}
+
+// Events lists fn's async events: its durable executions, or what its
+// CloudWatch log lines tell when it is not durable.
+func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
+	info, err := p.function(ctx, fn)
+	if err != nil {
+		return adapters.EventPage{}, err
+	}
+	var evs []adapters.Event
+	if info.durable {
+		xs, err := p.executions(ctx, fn, q)
+		if err != nil {
+			return adapters.EventPage{}, err
+		}
+		for _, x := range xs {
+			evs = append(evs, executionEvent(fn, x))
+		}
+	} else {
+		if evs, err = p.logEvents(ctx, fn, q); err != nil {
+			return adapters.EventPage{}, err
+		}
+	}
+	page := adapters.EventPage{Total: len(evs), Events: []adapters.Event{}}
+	if q.Offset < len(evs) {
+		evs = evs[q.Offset:]
+		if q.Limit > 0 && len(evs) > q.Limit {
+			evs = evs[:q.Limit]
+		}
+		page.Events = evs
+	}
+	return page, nil
+}
+
+// Event returns one event. For a durable function its execution is
+// completed with what the log lines tell: attempts (START lines), the start
+// of the first attempt, and the duration and memory of the last (REPORT).
+func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Event, error) {
+	info, err := p.function(ctx, fn)
+	if err != nil {
+		return adapters.Event{}, err
+	}
+	if !info.durable {
+		evs, err := p.logEvents(ctx, fn, adapters.EventQuery{})
+		if err != nil {
+			return adapters.Event{}, err
+		}
+		for _, ev := range evs {
+			if ev.RequestID == requestID {
+				return ev, nil
+			}
+		}
+		return adapters.Event{}, &adapters.APIError{Provider: "aws", Code: "ResourceNotFoundException", Err: adapters.ErrNotFound,
+			Message: "no log lines of request " + requestID + " in /aws/lambda/" + fn + " (yet: CloudWatch Logs is eventually consistent)"}
+	}
+	out, err := p.lambda.GetDurableExecution(ctx, &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(executionARN(info.arn, requestID)),
+		IncludeExecutionData: aws.Bool(true)})
+	if err != nil {
+		return adapters.Event{}, apiError("GetDurableExecution "+requestID, err)
+	}
+	ev := executionEvent(fn, types.Execution{DurableExecutionArn: out.DurableExecutionArn, Status: out.Status,
+		StartTimestamp: out.StartTimestamp, EndTimestamp: out.EndTimestamp})
+	if out.Result != nil && json.Valid([]byte(*out.Result)) {
+		ev.Result = json.RawMessage(*out.Result)
+	}
+	if e := out.Error; e != nil {
+		ev.ErrorType, ev.ErrorMessage = aws.ToString(e.ErrorType), aws.ToString(e.ErrorMessage)
+	}
+	since := ev.CreatedAt.Add(-time.Second)
+	lines, err := p.filterAll(ctx, fn, quote(ev.RequestID), since)
+	if err != nil {
+		return ev, err
+	}
+	t := newTracker(fn)
+	for _, l := range lines {
+		t.add(l)
+	}
+	if e := t.events[ev.RequestID]; e != nil {
+		ev.Attempts, ev.StartedAt, ev.DurationMs, ev.MaxMemoryMB = e.Attempts, e.StartedAt, e.DurationMs, e.MaxMemoryMB
+	}
+	if ev.Status == event.Running && ev.Attempts == 0 {
+		ev.Status = event.Queued // accepted, no attempt has started yet
+	}
+	return ev, nil
+}
+
+// Terminate stops a durable execution. Lambda has no API to stop a plain
+// async invoke, so for a function without durableConfig it says so.
+func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace time.Duration) error {
+	info, err := p.function(ctx, fn)
+	if err != nil {
+		return err
+	}
+	if !info.durable {
+		return &adapters.UnsupportedError{Provider: "aws", Op: "terminate",
+			Reason:      "Lambda offers no API to stop an asynchronous invocation of a plain function; it runs until it returns or times out",
+			Alternative: "declare durableConfig on the function: its async invocations become durable executions, which StopDurableExecution stops"}
+	}
+	stop := &types.ErrorObject{ErrorType: aws.String("Terminated"), ErrorMessage: aws.String("stopped by asyncfn events terminate")}
+	if grace > 0 {
+		// StopDurableExecution has no grace period. The emulator reads this
+		// key (SIGTERM first, SIGKILL after grace); Lambda keeps it as data.
+		stop.ErrorData = aws.String(fmt.Sprintf(`{"asyncfnGraceMs":%d}`, grace.Milliseconds()))
+	}
+	if _, err := p.lambda.StopDurableExecution(ctx, &lambda.StopDurableExecutionInput{DurableExecutionArn: aws.String(executionARN(info.arn, requestID)),
+		Error: stop}); err != nil {
+		return apiError("StopDurableExecution "+requestID, err)
+	}
+	return nil
+}
+
+// Stats counts fn's events per status (from the same source as Events) and
+// takes durations from the REPORT lines of the finished ones.
+func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) (adapters.Stats, error) {
+	q.Offset, q.Limit = 0, 0
+	page, err := p.Events(ctx, fn, q)
+	if err != nil {
+		return adapters.Stats{}, err
+	}
+	st := adapters.Stats{Function: fn, Total: page.Total, ByStatus: map[event.Status]int{}}
+	since := q.Since
+	for _, ev := range page.Events {
+		st.ByStatus[ev.Status]++
+		if since.IsZero() || ev.CreatedAt.Before(since) {
+			since = ev.CreatedAt
+		}
+	}
+	if len(page.Events) == 0 {
+		return st, nil
+	}
+	lines, err := p.filterAll(ctx, fn, `"REPORT RequestId:"`, since.Add(-time.Second))
+	if err != nil {
+		return st, err
+	}
+	t := newTracker(fn)
+	for _, l := range lines {
+		t.add(l)
+	}
+	var durations []int64
+	for _, ev := range page.Events {
+		if e := t.events[ev.RequestID]; e != nil && ev.Status.Terminal() && e.reported {
+			durations = append(durations, e.DurationMs)
+		}
+	}
+	st.P50Ms, st.P95Ms, st.MaxMs = percentiles(durations)
+	return st, nil
+}
+
+func percentiles(d []int64) (p50, p95, max int64) {
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	s := append([]int64(nil), d...)
+	for i := 1; i < len(s); i++ { // insertion sort: stats cover few events
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	at := func(p float64) int64 { return s[int(p*float64(len(s)-1)+0.5)] }
+	return at(0.5), at(0.95), s[len(s)-1]
+}

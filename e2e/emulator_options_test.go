@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/asyncfn/asyncfn/localemu"
+)
+
+// startEmulatorWith is startEmulator with server options, such as the
+// credentials that make the cloud fronts verify signatures.
+func startEmulatorWith(t *testing.T, opts localemu.ServerOptions) string {
+	t.Helper()
+	eng, err := localemu.New(localemu.Options{StateDir: t.TempDir(), Backoff: func(int) time.Duration { return 100 * time.Millisecond },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- localemu.NewServer(eng, opts).Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		eng.Close(cctx)
+	})
+	return "http://" + ln.Addr().String()
+}
