@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,14 +41,27 @@ type target struct {
 	provider adapters.Provider
 }
 
+// localURL is the emulator's address, with ASYNCFN_CREDENTIALS as its
+// user info when the emulator was started with --credentials.
 func (g *Globals) localURL(io IO) string {
+	base := defaultLocalURL
 	if g.Endpoint != "" {
-		return g.Endpoint
+		base = g.Endpoint
+	} else if v, ok := io.Getenv("ASYNCFN_LOCAL_URL"); ok && v != "" {
+		base = v
 	}
-	if v, ok := io.Getenv("ASYNCFN_LOCAL_URL"); ok && v != "" {
-		return v
+	creds, ok := io.Getenv("ASYNCFN_CREDENTIALS")
+	if !ok || creds == "" {
+		return base
 	}
-	return defaultLocalURL
+	u, err := url.Parse(base)
+	if err != nil || u.User != nil {
+		return base
+	}
+	if id, key, ok := strings.Cut(creds, ":"); ok {
+		u.User = url.UserPassword(id, key)
+	}
+	return u.String()
 }
 
 // openTarget loads serverless.yml and picks the provider adapter.

@@ -59,10 +59,10 @@ func freePort(t *testing.T) string {
 
 // startLocal starts the emulator binary on addr with state in dir and waits
 // until it answers.
-func startLocal(t *testing.T, addr, dir string) *emulatorProc {
+func startLocal(t *testing.T, addr, dir string, extra ...string) *emulatorProc {
 	t.Helper()
 	p := &emulatorProc{addr: addr, url: "http://" + addr, state: dir, stderr: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, "local", "start", "--addr", addr, "--state-dir", dir)
+	p.cmd = exec.Command(binary, append([]string{"local", "start", "--addr", addr, "--state-dir", dir}, extra...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,13 +98,18 @@ type result struct {
 // cli runs the binary against the emulator with the example service.
 func cli(t *testing.T, url string, args ...string) result {
 	t.Helper()
+	return cliEnv(t, url, nil, args...)
+}
+
+func cliEnv(t *testing.T, url string, env []string, args ...string) result {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := append([]string{"-c", filepath.Join(root, "serverless.yml.example"), "--local"}, args...)
 	cmd := exec.Command(binary, all...)
-	cmd.Env = append(os.Environ(), "ASYNCFN_LOCAL_URL="+url)
+	cmd.Env = append(append(os.Environ(), "ASYNCFN_LOCAL_URL="+url), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -404,5 +409,22 @@ func TestEmulatorSurvivesSIGKILL(t *testing.T) {
 	r := mustCLI(t, em2.url, "logs", "-f", "transcode", "--request-id", ids[0])
 	if !strings.Contains(r.stdout, "interrupted by an emulator restart") {
 		t.Errorf("the log of an interrupted event does not say so:\n%s", r.stdout)
+	}
+}
+
+// With --credentials the native API takes the same pair as HTTP Basic auth.
+func TestEmulatorCredentialsGuardTheNativeAPI(t *testing.T) {
+	em := startLocal(t, freePort(t), t.TempDir(), "--credentials", "AKIDlocal:s3cret")
+	r := cli(t, em.url, "deploy")
+	if r.code != 1 || !strings.Contains(r.stderr, "requires credentials") {
+		t.Fatalf("deploy without credentials: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = cliEnv(t, em.url, []string{"ASYNCFN_CREDENTIALS=AKIDlocal:wrong"}, "deploy")
+	if r.code != 1 || strings.Contains(r.stderr, "wrong") {
+		t.Fatalf("deploy with a wrong key: exit %d, stderr %q (the key must not be echoed)", r.code, r.stderr)
+	}
+	r = cliEnv(t, em.url, []string{"ASYNCFN_CREDENTIALS=AKIDlocal:s3cret"}, "deploy")
+	if r.code != 0 {
+		t.Fatalf("deploy with credentials: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -2,6 +2,7 @@ package localemu
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,7 +61,22 @@ func NewServer(e *Engine, opts ServerOptions) *Server {
 // Engine returns the engine behind the server.
 func (s *Server) Engine() *Engine { return s.engine }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.creds != nil && strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/health" && !s.nativeAuthorized(r) {
+		// The native API runs code on request: with credentials set, it takes
+		// the same pair as HTTP Basic authentication (http://ID:KEY@host/).
+		w.Header().Set("WWW-Authenticate", `Basic realm="asyncfn"`)
+		writeNativeError(w, http.StatusUnauthorized, "Unauthorized", "the emulator requires credentials: use http://ID:KEY@host:port or ASYNCFN_CREDENTIALS=ID:KEY")
+		return
+	}
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Server) nativeAuthorized(r *http.Request) bool {
+	id, key, ok := r.BasicAuth()
+	return ok && subtle.ConstantTimeCompare([]byte(id), []byte(s.creds.ID)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(key), []byte(s.creds.Key)) == 1
+}
 
 // Serve answers on ln until ctx ends, then stops accepting connections and
 // returns; the caller closes the engine (which drains running events).

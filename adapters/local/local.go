@@ -24,6 +24,7 @@ import (
 // Provider talks to a running emulator.
 type Provider struct {
 	base    string
+	shown   string // base without the password, for messages
 	client  *http.Client
 	service *spec.Service
 }
@@ -37,7 +38,8 @@ func New(endpoint string, svc *spec.Service) (*Provider, error) {
 		return nil, fmt.Errorf("local: endpoint %q is not a URL such as http://127.0.0.1:9770", endpoint)
 	}
 	// No overall client timeout: sync invokes and log tails may last for hours.
-	return &Provider{base: strings.TrimRight(endpoint, "/"), client: &http.Client{}, service: svc}, nil
+	// Credentials in the URL's user info go out as HTTP Basic auth.
+	return &Provider{base: strings.TrimRight(endpoint, "/"), shown: strings.TrimRight(u.Redacted(), "/"), client: &http.Client{}, service: svc}, nil
 }
 
 // functionConfig mirrors the emulator's deploy configuration on the wire.
@@ -322,7 +324,7 @@ func (s *sseStream) connect(ctx context.Context) error {
 	}
 	resp, err := s.p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("local: connect to the emulator at %s: %w (is `asyncfn local start` running?)", s.p.base, err)
+		return fmt.Errorf("local: connect to the emulator at %s: %w (is `asyncfn local start` running?)", s.p.shown, redact(err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -410,7 +412,7 @@ func (p *Provider) do(ctx context.Context, method, path string, q url.Values, bo
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("local: %s %s: %w (is `asyncfn local start` running?)", method, path, err)
+		return 0, fmt.Errorf("local: %s %s at %s: %w (is `asyncfn local start` running?)", method, path, p.shown, redact(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
@@ -442,4 +444,13 @@ func decodeError(resp *http.Response) error {
 func IsUnavailable(err error) bool {
 	var apiErr *adapters.APIError
 	return err != nil && !errors.As(err, &apiErr)
+}
+
+// redact drops the URL (and so any password in it) from a transport error.
+func redact(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
 }
