@@ -109,11 +109,7 @@ func runEventsList(ctx context.Context, o *eventsListOptions) error {
 	if o.Order != "asc" && o.Order != "desc" {
 		return usagef("--order %q: use asc or desc", o.Order)
 	}
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}
@@ -186,11 +182,7 @@ func eventsGetCommand(g *Globals, io IO) *ucli.Command {
 }
 
 func runEventsGet(ctx context.Context, o *eventsGetOptions) error {
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}
@@ -266,11 +258,7 @@ func runEventsTerminate(ctx context.Context, o *eventsTerminateOptions) error {
 	if o.Grace < 0 {
 		return usagef("--grace must not be negative")
 	}
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}
@@ -313,11 +301,7 @@ func runEventsStats(ctx context.Context, o *eventsStatsOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,19 @@ func openTarget(g *Globals, io IO) (*target, error) {
 	return &target{svc: loaded.Service, provider: p}, nil
 }
 
+// openFunction is openTarget plus the function -f names.
+func openFunction(g *Globals, io IO, name string) (*target, *spec.Function, error) {
+	t, err := openTarget(g, io)
+	if err != nil {
+		return nil, nil, err
+	}
+	fn, err := t.function(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, fn, nil
+}
+
 // function resolves -f: a name under functions:, or a deployed name.
 func (t *target) function(name string) (*spec.Function, error) {
 	if name == "" {

@@ -51,11 +51,7 @@ func runInvoke(ctx context.Context, o *invokeOptions) error {
 	if len(payload) > 0 && !json.Valid(payload) {
 		return usagef("the payload is not valid JSON")
 	}
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,7 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := openTarget(o.Globals, o.IO)
-	if err != nil {
-		return err
-	}
-	fn, err := t.function(o.Function)
+	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
 	if err != nil {
 		return err
 	}

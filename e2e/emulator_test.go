@@ -17,6 +17,13 @@ import (
 // returns its base URL.
 func startEmulator(t *testing.T) string {
 	t.Helper()
+	return startEmulatorWith(t, localemu.ServerOptions{})
+}
+
+// startEmulatorWith is startEmulator with server options, such as the
+// credentials that make the cloud fronts verify signatures.
+func startEmulatorWith(t *testing.T, opts localemu.ServerOptions) string {
+	t.Helper()
 	eng, err := localemu.New(localemu.Options{StateDir: t.TempDir(), Backoff: func(int) time.Duration { return 100 * time.Millisecond },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -28,7 +35,7 @@ func startEmulator(t *testing.T) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- localemu.NewServer(eng, localemu.ServerOptions{}).Serve(ctx, ln) }()
+	go func() { done <- localemu.NewServer(eng, opts).Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
