@@ -69,7 +69,7 @@ func codeZip(t *testing.T) []byte {
 	return zip
 }
 
-func newEngine(t *testing.T, dir string, opts Options) *Engine {
+func newEngine(t testing.TB, dir string, opts Options) *Engine {
 	t.Helper()
 	opts.StateDir = dir
 	if opts.Backoff == nil {
@@ -83,7 +83,7 @@ func newEngine(t *testing.T, dir string, opts Options) *Engine {
 	return e
 }
 
-func closeEngine(t *testing.T, e *Engine) {
+func closeEngine(t testing.TB, e *Engine) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

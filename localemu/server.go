@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // DefaultAddr is the emulator's default listen address: one loopback port
@@ -54,6 +56,7 @@ func NewServer(e *Engine, opts ServerOptions) *Server {
 	s.registerNative(mux)
 	s.registerSCF(mux)
 	s.registerLambda(mux)
+	mux.HandleFunc("/", s.notFound)
 	s.handler = s.withAWSRoot(mux)
 	return s
 }
@@ -119,4 +122,16 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// notFound answers a request no front serves in the shape its client parses:
+// Lambda's error for a versioned REST path (an unknown API version or
+// operation), the native shape otherwise.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) > 5 && r.URL.Path[1:3] == "20" {
+		awsRESTError(w, http.StatusNotFound, "UnknownOperationException",
+			fmt.Sprintf("the emulator serves no Lambda operation %s %s (API versions: 2015-03-31, 2017-10-31, 2019-09-25, 2019-09-30, 2025-12-01)", r.Method, r.URL.Path), uuid.NewString())
+		return
+	}
+	writeNativeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("nothing is served at %s %s (native API under /v1/, SCF at POST /, Lambda under /2015-03-31/)", r.Method, r.URL.Path))
 }

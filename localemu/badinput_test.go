@@ -1,0 +1,169 @@
+package localemu
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asyncfn/asyncfn/localemu/store"
+)
+
+// Bad requests to every front are answered in the shape that front's clients
+// parse, and none of them stores anything.
+func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	srv := httptest.NewServer(NewServer(e, ServerOptions{}))
+	defer srv.Close()
+
+	huge := `{"x":"` + strings.Repeat("a", 7<<20) + `"}`
+	scf := func(action, version, body string) *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if action != "" {
+			r.Header.Set("X-TC-Action", action)
+		}
+		if version != "" {
+			r.Header.Set("X-TC-Version", version)
+		}
+		return r
+	}
+	req := func(method, path, body string, header ...string) *http.Request {
+		r, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Set(header[i], header[i+1])
+		}
+		return r
+	}
+	cases := []struct {
+		name   string
+		req    *http.Request
+		status int
+		// code is the SCF Error.Code, the x-amzn-ErrorType, or the native error code.
+		code string
+	}{
+		{"SCF invalid JSON", scf("CreateFunction", "2018-04-16", "{bad"), 200, "InvalidParameter"},
+		{"SCF unknown action", scf("Transmogrify", "2018-04-16", "{}"), 200, "InvalidAction"},
+		{"SCF unknown version", scf("ListFunctions", "2099-01-01", "{}"), 200, "NoSuchVersion"},
+		{"SCF missing action", scf("", "2018-04-16", "{}"), 200, "MissingParameter"},
+		{"SCF oversize invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"nope","ClientContext":` + mustJSON(huge) + `}`), 200, "ResourceNotFound.Function"},
+		{"Lambda invalid JSON", req("POST", "/2015-03-31/functions", "{bad"), 400, "InvalidRequestContentException"},
+		{"Lambda unknown API version", req("GET", "/2099-01-01/functions/", ""), 404, "UnknownOperationException"},
+		{"Lambda huge invoke of an unknown function", req("POST", "/2015-03-31/functions/nope/invocations", huge), 404, "ResourceNotFoundException"},
+		{"Lambda create without code", req("POST", "/2015-03-31/functions", `{"FunctionName":"f","Role":"arn:aws:iam::1:role/r","Runtime":"nodejs18.x","Handler":"i.h"}`), 400, "InvalidParameterValueException"},
+		{"Logs unknown operation", req("POST", "/", "{}", "X-Amz-Target", "Logs_20140328.Transmogrify", "Content-Type", "application/x-amz-json-1.1"), 400, "UnknownOperationException"},
+		{"native invalid JSON", req("PUT", "/v1/functions/f", "{bad"), 400, "InvalidRequest"},
+		{"native unknown route", req("GET", "/v1/nope", ""), 404, "NotFound"},
+		{"native bad status filter", req("GET", "/v1/functions/f/events?status=DONE", ""), 400, "InvalidParameter"},
+		{"native invoke unknown function", req("POST", "/v1/functions/nope/invocations?type=Event", "{}"), 404, "FunctionNotFound"},
+		{"native oversize payload", req("POST", "/v1/functions/nope/invocations", huge), 404, "FunctionNotFound"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(c.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatalf("answer is not JSON: %v", err)
+			}
+			if resp.StatusCode != c.status {
+				t.Errorf("HTTP %d, want %d (%v)", resp.StatusCode, c.status, body)
+			}
+			got := resp.Header.Get("X-Amzn-ErrorType")
+			if r, ok := body["Response"].(map[string]any); ok {
+				e, _ := r["Error"].(map[string]any)
+				got, _ = e["Code"].(string)
+				if _, ok := r["RequestId"].(string); !ok {
+					t.Error("SCF error without a RequestId")
+				}
+			} else if e, ok := body["error"].(map[string]any); ok {
+				got, _ = e["code"].(string)
+			}
+			if got != c.code {
+				t.Errorf("code %q, want %q (%v)", got, c.code, body)
+			}
+		})
+	}
+	fns, err := e.Functions(context.Background())
+	if err != nil || len(fns) != 0 {
+		t.Errorf("functions stored after bad requests: %d (%v)", len(fns), err)
+	}
+	evs, total, err := e.Events(context.Background(), store.EventQuery{})
+	if err != nil || total != 0 || len(evs) != 0 {
+		t.Errorf("events stored after bad requests: %d (%v)", total, err)
+	}
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// FuzzLambdaRequest feeds arbitrary bodies and paths to the Lambda front: it
+// must answer every one without panicking, and never with a 5xx.
+func FuzzLambdaRequest(f *testing.F) {
+	f.Add("POST", "/2015-03-31/functions", []byte(`{"FunctionName":"f","Role":"arn:aws:iam::1:role/r","Runtime":"nodejs18.x","Handler":"i.h","Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}`))
+	f.Add("POST", "/2015-03-31/functions/f/invocations", []byte(`{"a":1}`))
+	f.Add("PUT", "/2015-03-31/functions/f/configuration", []byte(`{"Timeout":-1,"MemorySize":1e99}`))
+	f.Add("PUT", "/2019-09-25/functions/f/event-invoke-config", []byte(`{"MaximumRetryAttempts":7}`))
+	f.Add("GET", "/2025-12-01/functions/f/durable-executions?Statuses=RUNNING&MaxItems=-3", []byte(nil))
+	f.Add("POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda/stop", []byte(`{}`))
+	f.Add("POST", "/", []byte(`{"logGroupName":"/aws/lambda/f","filterPattern":"\"x"}`))
+	e := newEngine(f, f.TempDir(), Options{})
+	defer closeEngine(f, e)
+	h := NewServer(e, ServerOptions{})
+	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n") {
+			return
+		}
+		switch method {
+		case "GET", "POST", "PUT", "DELETE":
+		default:
+			return
+		}
+		r, err := http.NewRequest(method, "http://127.0.0.1"+path, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		if path == "/" {
+			r.Header.Set("X-Amz-Target", "Logs_20140328.FilterLogEvents")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r.WithContext(ctx))
+		if w.Code >= 500 && w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%s %s -> %d %s", method, path, w.Code, w.Body.String())
+		}
+	})
+}
+
+// FuzzSigV4Verify checks the SigV4 verifier never panics and never accepts a
+// request signed with another key.
+func FuzzSigV4Verify(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc", "20261127T000000Z", []byte("{}"))
+	f.Add("AWS4-HMAC-SHA256 Credential=/", "x", []byte(nil))
+	f.Add("AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/lambda/aws4_request,SignedHeaders=,Signature=", "20261127T000000Z", []byte("x"))
+	f.Add("Bearer x", "", []byte(nil))
+	creds := &Credentials{ID: "AKID", Key: "secret"}
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, auth, date string, body []byte) {
+		r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/2015-03-31/functions", bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		r.Header.Set("Authorization", auth)
+		r.Header.Set("X-Amz-Date", date)
+		if verifySigV4(r, body, creds, now) == nil {
+			t.Fatalf("accepted a request no one signed with the key: %q", auth)
+		}
+	})
+}
