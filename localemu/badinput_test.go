@@ -51,7 +51,7 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		{"SCF unknown action", scf("Transmogrify", "2018-04-16", "{}"), 200, "InvalidAction"},
 		{"SCF unknown version", scf("ListFunctions", "2099-01-01", "{}"), 200, "NoSuchVersion"},
 		{"SCF missing action", scf("", "2018-04-16", "{}"), 200, "MissingParameter"},
-		{"SCF oversize invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"nope","ClientContext":` + mustJSON(huge) + `}`), 200, "ResourceNotFound.Function"},
+		{"SCF oversize invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"nope","ClientContext":`+mustJSON(huge)+`}`), 200, "ResourceNotFound.Function"},
 		{"Lambda invalid JSON", req("POST", "/2015-03-31/functions", "{bad"), 400, "InvalidRequestContentException"},
 		{"Lambda unknown API version", req("GET", "/2099-01-01/functions/", ""), 404, "UnknownOperationException"},
 		{"Lambda huge invoke of an unknown function", req("POST", "/2015-03-31/functions/nope/invocations", huge), 404, "ResourceNotFoundException"},
