@@ -67,6 +67,7 @@ type Engine struct {
 	log     *slog.Logger
 	codeDir string
 	workDir string
+	procs   *runtime.ProcTable // shared by all instances: one /proc scan per interval
 
 	mu       sync.Mutex
 	closing  bool
@@ -164,6 +165,7 @@ func New(opts Options) (*Engine, error) {
 		opts:     opts,
 		store:    st,
 		log:      opts.Logger,
+		procs:    runtime.NewProcTable(250 * time.Millisecond),
 		codeDir:  filepath.Join(opts.StateDir, "code"),
 		workDir:  filepath.Join(opts.StateDir, "work"),
 		fns:      make(map[string]*fnState),

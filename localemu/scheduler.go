@@ -217,16 +217,9 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	timeout := time.Duration(cfg.Timeout) * time.Second
 	deadline := time.Now().Add(timeout)
 	ictx, cancel := context.WithDeadline(r.ctx, deadline)
-	oomMB := make(chan int, 1)
-	go watchMemory(ictx, inst.rt, cfg.MemorySize, oomMB)
 	resp, err := inst.rt.Invoke(ictx, runtime.Request{RequestID: ev.RequestID, Payload: ev.Payload, Deadline: deadline,
 		TraceID: "Root=1-" + fmt.Sprintf("%08x", now.Unix()) + "-" + strings.ReplaceAll(ev.RequestID, "-", "")[:24]})
 	cancel()
-	var usedMB int
-	select {
-	case usedMB = <-oomMB:
-	default:
-	}
 	oc.ended = time.Now().UTC()
 	oc.duration = resp.Duration
 	if oc.duration == 0 {
@@ -242,10 +235,12 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 		e.platformLog(r, "%s\t%s\tERROR\t%s: %s", oc.ended.Format(time.RFC3339Nano), ev.RequestID, resp.Error.Type, resp.Error.Message)
 	case r.terminating:
 		oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
-	case usedMB > 0:
+	case errors.As(err, &exit) && exit.OutOfMemoryMB > 0:
+		// The process tree outgrew memorySize, as Lambda and SCF enforce it.
+		// (RLIMIT_AS cannot do this: V8 reserves far more address space than it uses.)
 		oc.status, oc.errType = event.Failed, "Runtime.OutOfMemory"
-		oc.errMsg = fmt.Sprintf("RequestId: %s Error: Runtime exited with error: signal: killed (memory used %d MB exceeds the memory size of %d MB)", ev.RequestID, usedMB, cfg.MemorySize)
-		oc.memoryMB = usedMB
+		oc.errMsg = fmt.Sprintf("RequestId: %s Error: Runtime exited with error: signal: killed (memory used %d MB exceeds the memory size of %d MB)", ev.RequestID, exit.OutOfMemoryMB, cfg.MemorySize)
+		oc.memoryMB = exit.OutOfMemoryMB
 		e.platformLog(r, "%s", oc.errMsg)
 	case errors.Is(err, context.DeadlineExceeded):
 		oc.status, oc.errType = event.TimedOut, "Sandbox.Timedout"
@@ -304,6 +299,9 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		ARN:      functionARN(cfg),
 		Env:      cfg.Environment,
 		WorkDir:  filepath.Join(e.workDir, cfg.Name),
+		// The limit is enforced by sampling the process tree's resident memory.
+		MemoryLimitMB: cfg.MemorySize,
+		Procs:         e.procs,
 		OnLog: func(l runtime.Line) {
 			e.functionLog(cfg.Name, in.cur.Load(), l)
 		},
@@ -506,26 +504,4 @@ func destinationRecord(cfg *FunctionConfig, ev store.Event, condition string) []
 	}
 	b, _ := json.Marshal(rec)
 	return b
-}
-
-// watchMemory samples the resident memory of an instance's process tree while
-// an invocation runs and kills the instance when it exceeds the function's
-// memorySize, as Lambda and SCF do. (RLIMIT_AS cannot be used: V8 reserves
-// far more address space than it ever touches.) The used size is sent on
-// oom before the kill, so the outcome can name it.
-func watchMemory(ctx context.Context, inst *runtime.Instance, limitMB int, oom chan<- int) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if mb := inst.MemoryMB(); mb > limitMB {
-			oom <- mb
-			inst.Terminate(0)
-			return
-		}
-	}
 }

@@ -18,6 +18,9 @@ type ExitError struct {
 	Signal    string         // "SIGSEGV", "SIGKILL", ...; "" when the process exited by itself
 	Stderr    string         // the last lines the process wrote to stderr, for diagnosis
 	InitError *FunctionError // set when the runtime reported /init/error
+	// OutOfMemoryMB is the resident memory that exceeded Config.MemoryLimitMB
+	// when the emulator killed the process for it; 0 otherwise.
+	OutOfMemoryMB int
 }
 
 func (e *ExitError) Error() string {
@@ -26,6 +29,8 @@ func (e *ExitError) Error() string {
 		fmt.Fprintf(&b, "init failed: %s: %s (", e.InitError.Type, e.InitError.Message)
 	}
 	switch {
+	case e.OutOfMemoryMB > 0:
+		fmt.Fprintf(&b, "runtime killed: memory used %d MB exceeds the limit", e.OutOfMemoryMB)
 	case e.Signal != "":
 		fmt.Fprintf(&b, "runtime killed by signal %s", e.Signal)
 	case e.Code == -2:

@@ -26,6 +26,9 @@ const (
 	// initExitWait is how long a runtime that reported /init/error gets to exit
 	// by itself before it is killed.
 	initExitWait = 2 * time.Second
+	// defaultSampleEvery is how often memory is sampled during an invocation,
+	// and the age at which the process table is read anew.
+	defaultSampleEvery = 250 * time.Millisecond
 )
 
 // Instance is one running function process and its Runtime API listener.
@@ -46,7 +49,8 @@ type Instance struct {
 	busy    atomic.Bool
 	logID   atomic.Pointer[string] // request id that output is attributed to
 	streams [2]*stream             // stdout, stderr
-	procs   *procTracker
+	procs   *ProcTable
+	oomKB   atomic.Int64 // resident memory that broke Config.MemoryLimitMB
 
 	mu        sync.Mutex
 	current   *invocation    // handed to the runtime, not yet answered
@@ -182,7 +186,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	// The child holds its own copies; ours must go so that EOF arrives when it exits.
 	closeAll(nil, writeEnds)
 	i.cmd, i.pid = cmd, cmd.Process.Pid
-	i.procs = newProcTracker(i.pid)
+	i.procs = cfg.Procs
+	if i.procs == nil {
+		i.procs = NewProcTable(defaultSampleEvery)
+	}
 	i.streams[0] = newStream("stdout", readEnds[0], i, 0)
 	i.streams[1] = newStream("stderr", readEnds[1], i, 8)
 	for _, s := range i.streams {
@@ -256,6 +263,7 @@ func (i *Instance) lifecycle() {
 	}
 	i.mu.Lock()
 	ee.InitError = i.initErr
+	ee.OutOfMemoryMB = int((i.oomKB.Load() + 1023) / 1024)
 	i.exitErr = ee
 	i.mu.Unlock()
 	i.stopServer()
@@ -312,16 +320,15 @@ func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 	start := time.Now()
 
 	// Peak memory: sample the process tree while the invocation runs.
-	i.procs.begin()
 	var peak atomic.Int64
-	peak.Store(int64(i.procs.rssKB()))
+	peak.Store(int64(i.rssKB(true)))
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go i.sample(stop, sampled, &peak)
 	finish := func(r Response) Response {
 		close(stop)
 		<-sampled
-		if kb := int64(i.procs.rssKB()); kb > peak.Load() {
+		if kb := int64(i.rssKB(true)); kb > peak.Load() {
 			peak.Store(kb)
 		}
 		r.MaxMemoryMB = int((peak.Load() + 1023) / 1024)
@@ -345,13 +352,11 @@ func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 	}
 }
 
-// sample records the peak RSS of the process tree: every 100 ms for the first
-// second, then every 500 ms, which is plenty for long jobs and keeps the cost of
-// many running instances low.
+// sample records the peak RSS of the process tree from the shared process
+// table while an invocation runs, and enforces Config.MemoryLimitMB.
 func (i *Instance) sample(stop <-chan struct{}, sampled chan<- struct{}, peak *atomic.Int64) {
 	defer close(sampled)
-	begun := time.Now()
-	t := time.NewTimer(100 * time.Millisecond)
+	t := time.NewTicker(defaultSampleEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -361,15 +366,26 @@ func (i *Instance) sample(stop <-chan struct{}, sampled chan<- struct{}, peak *a
 			return
 		case <-t.C:
 		}
-		if kb := int64(i.procs.rssKB()); kb > peak.Load() {
+		kb := int64(i.rssKB(false))
+		if kb > peak.Load() {
 			peak.Store(kb)
 		}
-		next := 100 * time.Millisecond
-		if time.Since(begun) > time.Second {
-			next = 500 * time.Millisecond
+		if limit := int64(i.cfg.MemoryLimitMB) * 1024; limit > 0 && kb > limit {
+			i.oomKB.Store(kb)
+			i.signalGroup(syscall.SIGKILL)
+			return
 		}
-		t.Reset(next)
 	}
+}
+
+// rssKB is the resident memory of the process group; fresh adds a direct
+// reading of the leader, for the first and last sample of an invocation.
+func (i *Instance) rssKB(fresh bool) int {
+	kb := i.procs.GroupRSSKB(i.pid)
+	if fresh {
+		kb = max(kb, i.procs.LeaderRSSKB(i.pid))
+	}
+	return kb
 }
 
 func (i *Instance) exitError() error {
@@ -434,7 +450,7 @@ func (i *Instance) MemoryMB() int {
 		return 0
 	default:
 	}
-	return (i.procs.rssKB() + 1023) / 1024
+	return (i.rssKB(false) + 1023) / 1024
 }
 
 // currentLogID is the request id output is attributed to right now.

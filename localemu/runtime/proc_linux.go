@@ -43,123 +43,173 @@ func pipeBytes(fd uintptr) int {
 	return int(n)
 }
 
-// procTracker sums the resident memory of the processes in an instance's
-// process group. Finding the group's members means scanning /proc, which costs
-// in proportion to every process on the machine, so members once found are
-// re-read cheaply on each sample and a full scan runs with backoff (100 ms
-// after an invocation begins, doubling up to 10 s). The scan only reads pids
-// allocated after the leader (per /proc/sys/kernel/ns_last_pid), since the
-// group's other members are its descendants.
-type procTracker struct {
-	mu       sync.Mutex
-	leader   int
-	known    map[int]struct{}
-	nextScan time.Time
-	every    time.Duration
+// ProcTable is a snapshot of the machine's resident memory by process group,
+// shared by every instance of an emulator: sampling memory then costs one scan
+// of /proc per interval, however many instances run (per-instance scans grew
+// with the square of the instance count). Reads reuse one buffer and allocate
+// nothing per process. It is safe for concurrent use.
+type ProcTable struct {
+	interval time.Duration
 	pageKB   int
+
+	mu      sync.Mutex
+	at      time.Time     // when byGroup was taken
+	every   time.Duration // current refresh age: interval, or more when scans are slow
+	byGroup map[int]int   // process group id -> resident KiB
+	buf     []byte
+	names   []byte
 }
 
-const maxScanEvery = 10 * time.Second
-
-func newProcTracker(pid int) *procTracker {
-	return &procTracker{leader: pid, known: map[int]struct{}{pid: {}}, every: 100 * time.Millisecond, pageKB: os.Getpagesize() / 1024}
+// NewProcTable returns a table that rescans /proc when a reading is older
+// than interval.
+func NewProcTable(interval time.Duration) *ProcTable {
+	return &ProcTable{interval: interval, pageKB: os.Getpagesize() / 1024, byGroup: map[int]int{},
+		buf: make([]byte, 1024), names: make([]byte, 32<<10)}
 }
 
-// begin restarts the scan backoff: handlers spawn children while they run.
-func (t *procTracker) begin() {
-	t.mu.Lock()
-	t.every = 100 * time.Millisecond
-	t.nextScan = time.Time{}
-	t.mu.Unlock()
-}
-
-// rssKB is the group's current resident memory in KiB.
-func (t *procTracker) rssKB() int {
+// GroupRSSKB is the resident memory of process group pgid in KiB, as of at
+// most the table's interval ago.
+func (t *ProcTable) GroupRSSKB(pgid int) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if now := time.Now(); !now.Before(t.nextScan) {
+	if time.Since(t.at) >= max(t.interval, t.every) {
+		start := time.Now()
 		t.scan()
-		t.nextScan = now.Add(t.every)
-		t.every = min(t.every*2, maxScanEvery)
+		// Reading /proc/<pid>/stat costs microseconds each: with thousands of
+		// processes, space the scans so they take at most ~5% of a core.
+		t.every = 20 * time.Since(start)
 	}
-	total := 0
-	for pid := range t.known {
-		pgrp, rss, ok := readStat(pid)
-		if !ok || pgrp != t.leader {
-			if pid != t.leader {
-				delete(t.known, pid)
-			}
-			continue
-		}
-		total += rss
-	}
-	return total * t.pageKB
+	return t.byGroup[pgid]
 }
 
-func (t *procTracker) scan() {
-	last := 0
-	if b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err == nil {
-		last, _ = strconv.Atoi(string(bytes.TrimSpace(b)))
+// LeaderRSSKB reads the resident memory of one process now, bypassing the
+// snapshot (for the first and last reading of an invocation).
+func (t *ProcTable) LeaderRSSKB(pid int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, rss, ok := t.readStat(pid)
+	if !ok {
+		return 0
 	}
-	d, err := os.Open("/proc")
+	return rss * t.pageKB
+}
+
+func (t *ProcTable) scan() {
+	clear(t.byGroup)
+	t.at = time.Now()
+	fd, err := syscall.Open("/proc", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	defer d.Close()
+	defer syscall.Close(fd)
 	for {
-		names, err := d.Readdirnames(512)
-		for _, n := range names {
-			pid, err := strconv.Atoi(n)
-			if err != nil || pid == t.leader {
-				continue
-			}
-			if _, ok := t.known[pid]; ok || !t.inWindow(pid, last) {
-				continue
-			}
-			if pgrp, _, ok := readStat(pid); ok && pgrp == t.leader {
-				t.known[pid] = struct{}{}
-			}
-		}
-		if err != nil || len(names) == 0 {
+		n, err := syscall.ReadDirent(fd, t.names)
+		if err != nil || n <= 0 {
 			return
 		}
+		forEachPid(t.names[:n], func(pid int) {
+			if pgrp, rss, ok := t.readStat(pid); ok {
+				t.byGroup[pgrp] += rss * t.pageKB
+			}
+		})
 	}
 }
 
-// inWindow reports whether pid was allocated after the leader, pids wrapping
-// around at pid_max.
-func (t *procTracker) inWindow(pid, last int) bool {
-	switch {
-	case last <= 0:
-		return true
-	case last >= t.leader:
-		return pid > t.leader && pid <= last
-	default:
-		return pid > t.leader || pid <= last
+// forEachPid calls f for every numeric entry of a getdents64 buffer.
+func forEachPid(buf []byte, f func(int)) {
+	for len(buf) >= 19 {
+		reclen := int(buf[16]) | int(buf[17])<<8
+		if reclen == 0 || reclen > len(buf) {
+			return
+		}
+		name := buf[19:reclen]
+		pid := 0
+		for _, c := range name {
+			if c == 0 {
+				break
+			}
+			if c < '0' || c > '9' {
+				pid = -1
+				break
+			}
+			pid = pid*10 + int(c-'0')
+		}
+		if pid > 0 {
+			f(pid)
+		}
+		buf = buf[reclen:]
 	}
 }
 
 // readStat returns the process group and resident pages of pid from
-// /proc/<pid>/stat.
-func readStat(pid int) (pgrp, rssPages int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// /proc/<pid>/stat, into the table's buffer.
+func (t *ProcTable) readStat(pid int) (pgrp, rssPages int, ok bool) {
+	var path [32]byte
+	p := append(path[:0], "/proc/"...)
+	p = strconv.AppendInt(p, int64(pid), 10)
+	p = append(p, "/stat"...)
+	fd, err := syscall.Open(string(p), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, 0, false
 	}
-	// The command name may contain spaces and parentheses: fields start after the last ')'.
+	n, err := syscall.Read(fd, t.buf)
+	syscall.Close(fd)
+	if err != nil || n <= 0 {
+		return 0, 0, false
+	}
+	return parseStat(t.buf[:n])
+}
+
+// parseStat reads fields 5 (pgrp) and 24 (rss) of a /proc/<pid>/stat line.
+// The command name may contain spaces and parentheses: fields start after the
+// last ')'.
+func parseStat(b []byte) (pgrp, rssPages int, ok bool) {
 	k := bytes.LastIndexByte(b, ')')
 	if k < 0 {
 		return 0, 0, false
 	}
-	f := bytes.Fields(b[k+1:])
-	// f[0] is field 3 (state); pgrp is field 5, rss field 24.
-	if len(f) < 22 {
-		return 0, 0, false
+	field := 2 // the ')' ends field 2
+	i := k + 1
+	for field < 24 && i < len(b) {
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		field++
+		start := i
+		for i < len(b) && b[i] != ' ' && b[i] != '\n' {
+			i++
+		}
+		switch field {
+		case 5:
+			pgrp, ok = atoi(b[start:i])
+			if !ok {
+				return 0, 0, false
+			}
+		case 24:
+			rssPages, ok = atoi(b[start:i])
+			return pgrp, rssPages, ok
+		}
 	}
-	pgrp, err1 := strconv.Atoi(string(f[2]))
-	rssPages, err2 := strconv.Atoi(string(f[21]))
-	if err1 != nil || err2 != nil {
-		return 0, 0, false
+	return 0, 0, false
+}
+
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
 	}
-	return pgrp, rssPages, true
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, len(b) > 0
 }

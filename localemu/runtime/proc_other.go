@@ -2,7 +2,10 @@
 
 package runtime
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
@@ -13,9 +16,14 @@ func waitNoReap(int) bool { return false }
 
 func pipeBytes(uintptr) int { return 0 }
 
-// procTracker measures nothing outside Linux: there is no /proc to read.
-type procTracker struct{}
+// ProcTable measures nothing outside Linux: there is no /proc to read.
+type ProcTable struct{}
 
-func newProcTracker(int) *procTracker { return &procTracker{} }
-func (*procTracker) begin()           {}
-func (*procTracker) rssKB() int       { return 0 }
+// NewProcTable returns a table that always reads 0.
+func NewProcTable(time.Duration) *ProcTable { return &ProcTable{} }
+
+// GroupRSSKB is always 0 here.
+func (*ProcTable) GroupRSSKB(int) int { return 0 }
+
+// LeaderRSSKB is always 0 here.
+func (*ProcTable) LeaderRSSKB(int) int { return 0 }

@@ -27,6 +27,12 @@ type Config struct {
 	// don't write to disk or the network): while it runs the pipe is not read,
 	// and a function whose pipe buffer fills blocks on its next write.
 	OnLog func(Line)
+	// MemoryLimitMB, when > 0, kills the process group once its resident
+	// memory exceeds it during an invocation (ExitError.OutOfMemoryMB says so).
+	MemoryLimitMB int
+	// Procs is the process table memory is sampled from; instances of one
+	// emulator share one. nil gives the instance a table of its own.
+	Procs *ProcTable
 }
 
 // Line is one line of output attributed to the invocation running when it was written.
