@@ -30,7 +30,7 @@ type emulatorOptions struct {
 
 func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "addr", Value: localemu.DefaultAddr, Usage: "listen on `HOST:PORT` (loopback only)", Destination: &o.Addr},
+		&ucli.StringFlag{Name: "addr", Value: localemu.DefaultAddr, Usage: "listen on `HOST:PORT` (an address beyond loopback needs --credentials)", Destination: &o.Addr},
 		&ucli.StringFlag{Name: "state-dir", Usage: "keep state in `DIR` (default: .asyncfn beside serverless.yml)", Destination: &o.StateDir},
 		&ucli.IntFlag{Name: "max-concurrency", Value: 100, Usage: "at most `N` events running at once over all functions", Destination: &o.MaxConcurrency},
 		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
