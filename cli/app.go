@@ -224,8 +224,8 @@ func newApp(g *Globals, io IO) *ucli.App {
 		UseShortOptionHandling: false,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "serverless.yml `FILE` (default: serverless.yml in the current directory)", Destination: &g.ConfigFile},
-			&ucli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "`STAGE` (${opt:stage}, ${sls:stage})", Destination: &g.Stage},
-			&ucli.StringFlag{Name: "region", Aliases: []string{"r"}, Usage: "`REGION` (${opt:region})", Destination: &g.Region},
+			&ucli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "work on `STAGE` (${opt:stage}, ${sls:stage}; default provider.stage, else dev)", Destination: &g.Stage},
+			&ucli.StringFlag{Name: "region", Aliases: []string{"r"}, Usage: "work in `REGION` (${opt:region}; default provider.region)", Destination: &g.Region},
 			&ucli.StringSliceFlag{Name: "param", Usage: "`KEY=VALUE` for ${param:KEY} (repeatable)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &g.Output},
 			&ucli.StringFlag{Name: "endpoint", Usage: "send API calls to `URL` instead of the cloud", EnvVars: []string{"ASYNCFN_ENDPOINT"}, Destination: &g.Endpoint},

@@ -578,17 +578,7 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 		return adapters.Event{}, err
 	}
 	if !info.durable {
-		evs, err := p.logEvents(ctx, fn, adapters.EventQuery{})
-		if err != nil {
-			return adapters.Event{}, err
-		}
-		for _, ev := range evs {
-			if ev.RequestID == requestID {
-				return ev, nil
-			}
-		}
-		return adapters.Event{}, &adapters.APIError{Provider: "aws", Code: "ResourceNotFoundException", Err: adapters.ErrNotFound,
-			Message: "no log lines of request " + requestID + " in /aws/lambda/" + fn + " (yet: CloudWatch Logs is eventually consistent)"}
+		return p.logEvent(ctx, fn, requestID)
 	}
 	out, err := p.lambda.GetDurableExecution(ctx, &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(executionARN(info.arn, requestID)),
 		IncludeExecutionData: aws.Bool(true)})

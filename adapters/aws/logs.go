@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -23,6 +24,18 @@ func logGroup(fn string) string { return "/aws/lambda/" + fn }
 // quote makes a filter-pattern term that matches text literally.
 func quote(text string) string {
 	return `"` + strings.ReplaceAll(text, `"`, ``) + `"`
+}
+
+// filterPattern is the FilterLogEvents pattern for a request id and a text
+// filter: each a quoted term, and a line must contain both.
+func filterPattern(requestID, filter string) string {
+	var terms []string
+	for _, t := range []string{requestID, filter} {
+		if q := quote(t); q != `""` {
+			terms = append(terms, q)
+		}
+	}
+	return strings.Join(terms, " ")
 }
 
 // filterAll returns every line of fn's log group since since that matches
@@ -72,6 +85,13 @@ func lineOf(fn string, e cwtypes.FilteredLogEvent) adapters.LogLine {
 			if f[2] == "INFO" {
 				l.Text = f[3] // the console.log text itself
 			}
+			return l
+		}
+	}
+	// Lambda's timeout line: "<time> <request id> Task timed out after 3.00 seconds".
+	if f := strings.SplitN(msg, " ", 3); len(f) == 3 && looksLikeID(f[1]) {
+		if _, err := time.Parse(time.RFC3339Nano, f[0]); err == nil {
+			l.RequestID = f[1]
 			return l
 		}
 	}
@@ -131,7 +151,9 @@ func (t *tracker) add(l adapters.LogLine) {
 			at := l.Time
 			e.StartedAt = &at
 		}
+		// A new attempt: what the previous one ended with no longer holds.
 		e.Status, e.EndedAt, e.reported, e.ErrorType, e.ErrorMessage = event.Running, nil, false, "", ""
+		e.DurationMs, e.MaxMemoryMB = 0, 0
 	case strings.HasPrefix(text, "END RequestId: "):
 		if e.Status == event.Running {
 			e.Status = event.Succeeded
@@ -147,30 +169,111 @@ func (t *tracker) add(l adapters.LogLine) {
 				}
 			} else if v, ok := strings.CutPrefix(f, "Max Memory Used: "); ok {
 				e.MaxMemoryMB, _ = strconv.Atoi(strings.TrimSuffix(v, " MB"))
-			} else if f == "Status: timeout" {
-				e.Status = event.TimedOut
+			} else if v, ok := strings.CutPrefix(f, "Status: "); ok {
+				// Newer REPORT lines: "Status: timeout" or "Status: error\tError Type: Runtime.ExitError".
+				switch v {
+				case "timeout":
+					e.Status = event.TimedOut
+					if e.ErrorType == "" {
+						e.ErrorType = "Sandbox.Timedout"
+					}
+				case "error":
+					if e.Status != event.TimedOut {
+						e.Status = event.Failed
+					}
+				}
+			} else if v, ok := strings.CutPrefix(f, "Error Type: "); ok && e.Status == event.Failed {
+				e.ErrorType = v
 			}
 		}
 	case strings.HasPrefix(text, "TERMINATED RequestId: "):
 		e.Status = event.Terminated
+		if e.EndedAt == nil {
+			at := l.Time
+			e.EndedAt = &at
+		}
 	case strings.Contains(text, "Task timed out after"):
 		e.Status, e.ErrorType = event.TimedOut, "Sandbox.Timedout"
 		e.ErrorMessage = text[strings.Index(text, "Task timed out after"):]
 	case strings.Contains(text, "\tERROR\t"):
-		// A runtime's error line: "<time>\t<id>\tERROR\tInvoke Error \t{json}"
-		// (Lambda's Node runtime) or "...\tERROR\t<Type>: <message>".
-		rest := text[strings.Index(text, "\tERROR\t")+7:]
-		var body struct {
-			ErrorType    string `json:"errorType"`
-			ErrorMessage string `json:"errorMessage"`
+		// Only the runtime's report of a failed invoke fails the event; other
+		// ERROR lines are the function's own console.error output.
+		if typ, msg, ok := invokeError(text[strings.Index(text, "\tERROR\t")+7:]); ok {
+			e.Status, e.ErrorType, e.ErrorMessage = event.Failed, typ, msg
 		}
-		if i := strings.IndexByte(rest, '{'); i >= 0 && json.Unmarshal([]byte(rest[i:]), &body) == nil && body.ErrorType != "" {
-			e.ErrorType, e.ErrorMessage = body.ErrorType, body.ErrorMessage
-		} else if typ, msg, ok := strings.Cut(rest, ": "); ok {
-			e.ErrorType, e.ErrorMessage = typ, msg
-		}
-		e.Status = event.Failed
+	case strings.HasPrefix(text, "RequestId: ") && strings.Contains(text, " Error: "):
+		// Lambda's line for a runtime that crashed or exited mid-invoke:
+		// "RequestId: <id> Error: Runtime exited with error: exit status 1".
+		e.Status, e.ErrorType = event.Failed, "Runtime.ExitError"
+		e.ErrorMessage = text[strings.Index(text, " Error: ")+8:]
 	}
+}
+
+// invokeError reads the runtime's report of a failed invoke from the text
+// after "\tERROR\t": Lambda's Node runtime writes "Invoke Error \t{json}",
+// other runtimes (and the emulator) "<ErrorType>: <message>" or the JSON
+// alone. Anything else, such as console.error("warning: ..."), is not one.
+func invokeError(rest string) (typ, msg string, ok bool) {
+	var body struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}
+	trimmed := strings.TrimSpace(rest)
+	if after, isInvoke := strings.CutPrefix(trimmed, "Invoke Error"); isInvoke {
+		if i := strings.IndexByte(after, '{'); i >= 0 && json.Unmarshal([]byte(after[i:]), &body) == nil && body.ErrorType != "" {
+			return body.ErrorType, body.ErrorMessage, true
+		}
+		return "Runtime.Unknown", strings.TrimSpace(after), true
+	}
+	if strings.HasPrefix(trimmed, "{") && json.Unmarshal([]byte(trimmed), &body) == nil && body.ErrorType != "" {
+		return body.ErrorType, body.ErrorMessage, true
+	}
+	if t, m, found := strings.Cut(trimmed, ": "); found && isErrorType(t) {
+		return t, m, true
+	}
+	return "", "", false
+}
+
+// isErrorType tells whether s names an error type: an identifier (dots
+// allowed) such as Error, TypeError, ValueError, QuotaException or
+// Runtime.ExitError.
+func isErrorType(s string) bool {
+	if s == "" || !(s[0] >= 'A' && s[0] <= 'Z' || s[0] >= 'a' && s[0] <= 'z') {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '$') {
+			return false
+		}
+	}
+	return strings.HasSuffix(s, "Error") || strings.HasSuffix(s, "Exception") || strings.Contains(s, ".")
+}
+
+// logLookback is how far back the log-derived view of a plain function
+// looks when the query gives no start.
+const logLookback = 24 * time.Hour
+
+// logEvent derives one event of a function that is not durable from its log
+// lines. A request id with no line yet is QUEUED: Lambda accepted the invoke
+// (or never did, which Lambda offers no way to tell), and CloudWatch Logs
+// shows lines seconds after they are written.
+func (p *Provider) logEvent(ctx context.Context, fn, requestID string) (adapters.Event, error) {
+	if !looksLikeID(requestID) {
+		return adapters.Event{}, &adapters.APIError{Provider: "aws", Code: "ResourceNotFoundException", Err: adapters.ErrNotFound,
+			Message: fmt.Sprintf("%q is not a Lambda request id (a UUID such as 6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab)", requestID)}
+	}
+	lines, err := p.filterAll(ctx, fn, quote(requestID), time.Now().Add(-logLookback))
+	if err != nil {
+		return adapters.Event{}, err
+	}
+	t := newTracker(fn)
+	for _, l := range lines {
+		t.add(l)
+	}
+	if e := t.events[requestID]; e != nil {
+		return e.Event, nil
+	}
+	return adapters.Event{RequestID: requestID, Function: fn, InvokeType: event.InvokeEvent, Status: event.Queued}, nil
 }
 
 // logEvents derives fn's events from its log lines: the source for a
@@ -179,7 +282,7 @@ func (t *tracker) add(l adapters.LogLine) {
 func (p *Provider) logEvents(ctx context.Context, fn string, q adapters.EventQuery) ([]adapters.Event, error) {
 	since := q.Since
 	if since.IsZero() {
-		since = time.Now().Add(-24 * time.Hour)
+		since = time.Now().Add(-logLookback)
 	}
 	lines, err := p.filterAll(ctx, fn, "", since)
 	if err != nil {
@@ -217,18 +320,11 @@ func (p *Provider) Logs(ctx context.Context, q adapters.LogQuery) (adapters.LogS
 	if q.Function == "" {
 		return nil, &adapters.APIError{Provider: "aws", Code: "InvalidParameterException", Message: "logs need a function"}
 	}
-	var terms []string
-	if q.RequestID != "" {
-		terms = append(terms, quote(q.RequestID))
-	}
-	if q.Filter != "" {
-		terms = append(terms, quote(q.Filter))
-	}
 	start := q.Since
 	if start.IsZero() && q.Tail && q.RequestID == "" {
 		start = time.Now().Add(-time.Minute) // a function-wide tail starts at about now
 	}
-	s := &logStream{p: p, fn: q.Function, pattern: strings.Join(terms, " "), tail: q.Tail, limit: q.Limit, seen: map[string]int64{}}
+	s := &logStream{p: p, fn: q.Function, pattern: filterPattern(q.RequestID, q.Filter), tail: q.Tail, limit: q.Limit, seen: map[string]int64{}}
 	if !start.IsZero() {
 		s.start = start.UnixMilli()
 	}

@@ -2,10 +2,20 @@
 // its native JSON API and reports what BENCHMARKS.md records.
 //
 //	go run ./e2e/load -mode accept  [-clients N | -rate R] [-duration D] [-payload B] [-wait]
+//	                                [-front native|lambda|scf] [-credentials ID:KEY] [-unsigned] [-no-deploy]
 //	go run ./e2e/load -mode tail    [-subscribers N] [-lines-per-sec L] [-duration D]
 //	go run ./e2e/load -mode running [-events K] [-runtime provided|python|node] [-sync-invokes M]
 //	go run ./e2e/load -mode list    -seed N -state-dir DIR   (before the emulator starts on DIR)
 //	go run ./e2e/load -mode list    [-queries 20]            (against the emulator on DIR)
+//
+// -front lambda POSTs /2015-03-31/functions/{name}/invocations with
+// X-Amz-Invocation-Type: Event, SigV4-signed with -credentials
+// (aws-sdk-go-v2's signer); -front scf POSTs / with X-TC-Action: Invoke,
+// InvocationType Event, TC3-HMAC-SHA256-signed. With -credentials the native
+// API calls (deploy, event queries) carry them as HTTP Basic auth, as the
+// emulator started with --credentials requires. -unsigned sends the cloud
+// requests without a signature; -no-deploy (with -function) drives an endpoint
+// that is not an asyncfn emulator, e.g. serverless-offline's Lambda port.
 //
 // Every mode deploys its own function (bench-accept, bench-tail, bench-sleep,
 // bench-noop, bench-list) and reads the emulator's RSS and CPU time from
@@ -69,6 +79,13 @@ type options struct {
 	warmup      int
 	e2eMax      int
 
+	front       string
+	credentials string
+	unsigned    bool
+	region      string
+	provider    string
+	noDeploy    bool
+
 	// tail
 	subscribers int
 	linesPerSec int
@@ -108,6 +125,12 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 1_000_000, "accept: stop after this many requests")
 	flag.IntVar(&o.warmup, "warmup", 0, "accept: before measuring, send `N` async invokes and wait until they all finished (starts the warm instances)")
 	flag.IntVar(&o.e2eMax, "e2e-max", 50_000, "accept -wait: read at most this many events for end-to-end latency")
+	flag.StringVar(&o.front, "front", "native", "accept: the API to invoke through: native, lambda (SigV4) or scf (TC3)")
+	flag.StringVar(&o.credentials, "credentials", "", "`ID:KEY` the emulator was started with (--credentials): signs the cloud fronts, Basic auth for the native API")
+	flag.BoolVar(&o.unsigned, "unsigned", false, "accept: send the cloud-front invokes unsigned")
+	flag.StringVar(&o.region, "region", "", "accept: region to sign for (default us-east-1; ap-guangzhou for -front scf)")
+	flag.StringVar(&o.provider, "provider", "", "accept: the deployed function's provider, aws or tencent (default tencent for -front scf, else aws)")
+	flag.BoolVar(&o.noDeploy, "no-deploy", false, "accept: the endpoint is not an asyncfn emulator (a peer): no health check, deploy or event queries; -function names its function")
 	flag.IntVar(&o.subscribers, "subscribers", 100, "tail: concurrent /v1/logs/stream subscribers")
 	flag.IntVar(&o.linesPerSec, "lines-per-sec", 1000, "tail: lines per second the function prints (in total)")
 	flag.IntVar(&o.events, "events", 1000, "running: async events to hold RUNNING at once")
@@ -167,7 +190,11 @@ func main() {
 
 func run(ctx context.Context, o *options, res *result) error {
 	b := newBench(o)
-	if err := b.health(ctx); err != nil {
+	if o.noDeploy {
+		if o.mode != "accept" || o.wait || o.warmup > 0 {
+			return errors.New("-no-deploy works with -mode accept only, without -wait or -warmup")
+		}
+	} else if err := b.health(ctx); err != nil {
 		return err
 	}
 	pid := o.pid
@@ -461,10 +488,11 @@ func checkLoopback(raw string) error {
 // emulator client
 
 type bench struct {
-	o    *options
-	base string
-	hc   *http.Client
-	pid  int
+	o     *options
+	base  string
+	hc    *http.Client
+	pid   int
+	front *front // -mode accept
 }
 
 func newBench(o *options) *bench {
@@ -492,6 +520,9 @@ func (b *bench) do(ctx context.Context, method, path string, body []byte, out an
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if id, key, ok := strings.Cut(b.o.credentials, ":"); ok {
+		req.SetBasicAuth(id, key)
 	}
 	resp, err := b.hc.Do(req)
 	if err != nil {
@@ -529,6 +560,7 @@ type fnSpec struct {
 	reserved               int
 	timeout                int
 	memory                 int
+	provider               string // aws (default) or tencent
 }
 
 // deploy zips the files with artifact.Build and PUTs the function.
@@ -557,8 +589,12 @@ func (b *bench) deploy(ctx context.Context, f fnSpec) error {
 		return err
 	}
 	retries := 0
+	provider := f.provider
+	if provider == "" {
+		provider = "aws"
+	}
 	cfg := map[string]any{
-		"name": f.name, "provider": "aws", "runtime": f.runtime, "handler": f.handler,
+		"name": f.name, "provider": provider, "runtime": f.runtime, "handler": f.handler,
 		"memorySize": cmp(f.memory, 128), "timeout": cmp(f.timeout, 60),
 		"reservedConcurrency": f.reserved,
 		"async":               map[string]any{"retryAttempts": retries},
@@ -572,13 +608,20 @@ func (b *bench) deploy(ctx context.Context, f fnSpec) error {
 	if _, err := b.do(ctx, "GET", "/v1/functions/"+url.PathEscape(f.name), nil, &cur); err == nil && cur.CodeSHA256 == info.SHA256 {
 		rc, _ := cur.Config["reservedConcurrency"].(float64)
 		to, _ := cur.Config["timeout"].(float64)
-		if int(rc) == f.reserved && int(to) == cmp(f.timeout, 60) && cur.Config["runtime"] == f.runtime {
+		if int(rc) == f.reserved && int(to) == cmp(f.timeout, 60) && cur.Config["runtime"] == f.runtime && cur.Config["provider"] == provider {
 			return nil
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"config": cfg, "zip": base64.StdEncoding.EncodeToString(zip)})
 	_, err = b.do(ctx, "PUT", "/v1/functions/"+url.PathEscape(f.name), body, nil)
 	return err
+}
+
+func cmpStr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func cmp(v, def int) int {
@@ -670,49 +713,58 @@ func (s *sampleSet) add(lat []time.Duration, errs map[string]int, ok int64) {
 	}
 }
 
-func (b *bench) acceptOne(ctx context.Context, path string, payload []byte) (bool, string) {
-	req, err := http.NewRequestWithContext(ctx, "POST", path, bytes.NewReader(payload))
+// acceptOne sends one async invoke through the front: accepted is the
+// front's success answer, withID whether that answer named the event.
+func (b *bench) acceptOne(ctx context.Context, payload []byte) (accepted, withID bool, msg string) {
+	req, err := b.front.request(ctx, payload)
 	if err != nil {
-		return false, err.Error()
+		return false, false, err.Error()
 	}
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := b.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, "canceled"
+			return false, false, "canceled"
 		}
 		msg := err.Error()
 		if i := strings.LastIndex(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
-		return false, "transport: " + msg
+		return false, false, "transport: " + msg
 	}
-	var buf [512]byte
-	n, _ := io.ReadFull(resp.Body, buf[:])
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted || !bytes.Contains(buf[:n], []byte(`"requestId"`)) {
-		return false, fmt.Sprintf("HTTP %d: %.120s", resp.StatusCode, bytes.TrimSpace(buf[:n]))
-	}
-	return true, ""
+	return b.front.judge(resp)
 }
 
 func (b *bench) accept(ctx context.Context, res *result) error {
 	o := b.o
-	if err := b.deploy(ctx, fnSpec{name: o.function, runtime: "nodejs20.x", handler: "index.handler",
-		files: map[string]string{"index.js": noopJS}, reserved: o.reserved, timeout: 30}); err != nil {
-		return fmt.Errorf("deploy %s: %w", o.function, err)
+	fr, err := newFront(o, b.base)
+	if err != nil {
+		return err
+	}
+	b.front = fr
+	provider := o.provider
+	if provider == "" && o.front == "scf" {
+		provider = "tencent"
+	}
+	if !o.noDeploy {
+		if err := b.deploy(ctx, fnSpec{name: o.function, runtime: "nodejs20.x", handler: "index.handler", provider: provider,
+			files: map[string]string{"index.js": noopJS}, reserved: o.reserved, timeout: 30}); err != nil {
+			return fmt.Errorf("deploy %s: %w", o.function, err)
+		}
+	}
+	res.set("front", o.front)
+	res.set("signed", fr.signed())
+	if !o.noDeploy {
+		res.set("provider", cmpStr(provider, "aws"))
 	}
 	payload := makePayload(o.payload)
-	path := b.base + "/v1/functions/" + url.PathEscape(o.function) + "/invocations?type=Event"
 	// Warm the connections and the function.
 	for i := 0; i < 10; i++ {
-		if ok, msg := b.acceptOne(ctx, path, payload); !ok {
+		if ok, _, msg := b.acceptOne(ctx, payload); !ok {
 			return fmt.Errorf("warm-up invoke: %s", msg)
 		}
 	}
 	if o.warmup > 0 {
-		if err := b.warm(ctx, path, payload); err != nil {
+		if err := b.warm(ctx, payload); err != nil {
 			return err
 		}
 	}
@@ -727,7 +779,7 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 	start := time.Now()
 	since := start.Add(-time.Millisecond).UTC()
 	deadline := start.Add(o.duration)
-	var late atomic.Int64
+	var late, idCount atomic.Int64
 	var wg sync.WaitGroup
 	if o.rate <= 0 {
 		res.set("loop", fmt.Sprintf("closed, %d clients", o.clients))
@@ -740,11 +792,14 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 				var ok int64
 				for time.Now().Before(deadline) && sent.Add(1) <= int64(o.maxRequests) {
 					t0 := time.Now()
-					good, msg := b.acceptOne(runCtx, path, payload)
+					good, withID, msg := b.acceptOne(runCtx, payload)
 					d := time.Since(t0)
 					if good {
 						ok++
 						lat = append(lat, d)
+						if withID {
+							idCount.Add(1)
+						}
 					} else {
 						errs[msg]++
 					}
@@ -770,11 +825,14 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 				errs := map[string]int{}
 				var ok int64
 				for t := range due {
-					good, msg := b.acceptOne(runCtx, path, payload)
+					good, withID, msg := b.acceptOne(runCtx, payload)
 					d := time.Since(t)
 					if good {
 						ok++
 						lat = append(lat, d)
+						if withID {
+							idCount.Add(1)
+						}
 					} else {
 						errs[msg]++
 					}
@@ -804,6 +862,7 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 	res.set("reservedConcurrency", o.reserved)
 	res.set("durationSec", elapsed.Seconds())
 	res.set("accepted", set.ok)
+	res.set("acceptedWithRequestId", idCount.Load())
 	res.set("acceptedPerSec", math.Round(float64(set.ok)/elapsed.Seconds()))
 	res.set("acceptLatency", latencySummary(set.lat))
 	nerr := 0
@@ -831,7 +890,7 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 
 // warm sends o.warmup async invokes from o.clients clients and waits until
 // none of the function's events is QUEUED or RUNNING.
-func (b *bench) warm(ctx context.Context, path string, payload []byte) error {
+func (b *bench) warm(ctx context.Context, payload []byte) error {
 	o := b.o
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -841,7 +900,7 @@ func (b *bench) warm(ctx context.Context, path string, payload []byte) error {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(o.warmup) {
-				if ok, _ := b.acceptOne(ctx, path, payload); !ok {
+				if ok, _, _ := b.acceptOne(ctx, payload); !ok {
 					failures.Add(1)
 				}
 			}
