@@ -428,3 +428,39 @@ func TestEmulatorCredentialsGuardTheNativeAPI(t *testing.T) {
 		t.Fatalf("deploy with credentials: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// SIGTERM stops accepting, lets running events finish within --drain, and
+// records what could not finish as a failed attempt.
+func TestEmulatorDrainsOnSIGTERM(t *testing.T) {
+	needNode(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+
+	em := startLocal(t, addr, dir, "--drain", "20s")
+	mustCLI(t, em.url, "deploy")
+	short := invokeAsync(t, em.url, "transcode", `{"frames": 6, "delayMs": 300}`)
+	waitLogLine(t, em.url, short, "frame 1/6")
+	start := time.Now()
+	em.cmd.Process.Signal(syscall.SIGTERM)
+	if err := em.cmd.Wait(); err != nil {
+		t.Fatalf("emulator exit after SIGTERM: %v\n%s", err, em.stderr)
+	}
+	t.Logf("drained and stopped in %s", time.Since(start))
+
+	em = startLocal(t, addr, dir, "--drain", "300ms")
+	if ev := getEvent(t, em.url, "transcode", short); ev.Status != "SUCCEEDED" || ev.Attempts != 1 {
+		t.Fatalf("the event that was running at SIGTERM: %+v, want SUCCEEDED after 1 attempt", ev)
+	}
+	long := invokeAsync(t, em.url, "transcode", `{"frames": 1000, "delayMs": 100}`)
+	waitLogLine(t, em.url, long, "frame 1/1000")
+	em.cmd.Process.Signal(syscall.SIGTERM)
+	if err := em.cmd.Wait(); err != nil {
+		t.Fatalf("emulator exit after SIGTERM: %v\n%s", err, em.stderr)
+	}
+
+	em = startLocal(t, addr, dir)
+	ev := getEvent(t, em.url, "transcode", long)
+	if ev.Status != "FAILED" || ev.ErrorType != "Emulator.Stopped" {
+		t.Fatalf("the event cut short by the drain deadline: %+v, want FAILED (Emulator.Stopped; transcode has retryNum 0)", ev)
+	}
+}
