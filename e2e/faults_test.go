@@ -269,6 +269,31 @@ func TestStateDirectoryProblems(t *testing.T) {
 			t.Fatal("the emulator hung on a bad state directory")
 		}
 	})
+	t.Run("read-only file system", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir).Run(); err != nil {
+			t.Skipf("cannot mount a read-only tmpfs here (%v); needs root", err)
+		}
+		defer exec.Command("umount", "-l", dir).Run()
+		state := filepath.Join(dir, "state")
+		cmd := exec.Command(binary, "local", "start", "--addr", freePort(t), "--state-dir", state)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(stderr.String(), state) || !strings.Contains(stderr.String(), "read-only") {
+				t.Fatalf("exit %v, stderr %q: want a failure naming %s and the read-only file system", err, stderr.String(), state)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("the emulator hung on a read-only state directory")
+		}
+	})
 	t.Run("disk full", func(t *testing.T) {
 		needNode(t)
 		dir := t.TempDir()
