@@ -29,7 +29,8 @@ func logsCommand(g *Globals, io IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "logs",
 		Usage: "print a function's logs; --tail follows them live",
-		Description: "With --tail and --request-id the command ends once that event has finished.\n" +
+		Description: "With --tail and --request-id the command ends once that event has finished;\n" +
+			"--tail without --request-id starts 10 minutes back unless --since says otherwise.\n" +
 			"--output json prints one JSON object per line.",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "`FUNCTION` whose logs to print", Destination: &o.Function},
@@ -43,7 +44,12 @@ func logsCommand(g *Globals, io IO) *ucli.Command {
 }
 
 func runLogs(ctx context.Context, o *logsOptions) error {
-	since, err := parseSince(o.Since, time.Now())
+	sinceFlag := o.Since
+	if sinceFlag == "" && o.Tail && o.RequestID == "" {
+		// Following a whole function starts with its recent past, not its whole history.
+		sinceFlag = "10m"
+	}
+	since, err := parseSince(sinceFlag, time.Now())
 	if err != nil {
 		return err
 	}
