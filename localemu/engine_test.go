@@ -644,3 +644,55 @@ func TestTerminateRacingCompletion(t *testing.T) {
 		}
 	}
 }
+
+// Handlers that kill their own process end FAILED with the runtime's error,
+// and the next event gets a fresh instance.
+func TestCrashingHandlers(t *testing.T) {
+	needNode(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	dir := t.TempDir()
+	files := map[string]string{
+		"crash.js": `exports.exit = async (ev) => { if (ev.crash) { console.log("exiting"); process.exit(3); } return "alive"; };`,
+		"crash.py": "import ctypes\ndef segv(event, context):\n    print('about to fault', flush=True)\n    ctypes.string_at(0)\n",
+	}
+	for name, code := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zip, _, err := artifact.Build(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	for _, f := range []struct{ name, runtime, handler string }{{"exit", "nodejs18.x", "crash.exit"}, {"segv", "python3.11", "crash.segv"}} {
+		if _, err := e.Deploy(context.Background(), FunctionConfig{Name: f.name, Provider: "aws", Runtime: f.runtime, Handler: f.handler,
+			MemorySize: 256, Timeout: 30, Async: AsyncConfig{RetryAttempts: &zero}}, zip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		fn, payload, wantMsg string
+	}{
+		{"exit", `{"crash": true}`, "exited with code 3"},
+		{"segv", `{}`, "SIGSEGV"},
+	}
+	for _, c := range cases {
+		t.Run(c.fn, func(t *testing.T) {
+			ev := invokeAsync(t, e, c.fn, c.payload)
+			final := wait(t, e, ev.RequestID)
+			if final.Status != event.Failed || final.ErrorType != "Runtime.ExitError" || !strings.Contains(final.ErrorMessage, c.wantMsg) {
+				t.Fatalf("final = %s %s: %s", final.Status, final.ErrorType, final.ErrorMessage)
+			}
+		})
+	}
+	// The crashed instance is gone; the next invoke starts a new one.
+	ev, err := e.Invoke(context.Background(), InvokeRequest{Function: "exit", Payload: []byte(`{}`)})
+	if err != nil || ev.Status != event.Succeeded || string(ev.Result) != `"alive"` {
+		t.Fatalf("invoke after a crash: %s %s (%v)", ev.Status, ev.Result, err)
+	}
+}
