@@ -22,6 +22,8 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 	defer srv.Close()
 
 	huge := `{"x":"` + strings.Repeat("a", 7<<20) + `"}`
+	bigHeader := strings.Repeat("h", 100<<10)
+	withHeader := func(r *http.Request, k, v string) *http.Request { r.Header.Set(k, v); return r }
 	scf := func(action, version, body string) *http.Request {
 		r, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
@@ -62,6 +64,10 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		{"native bad status filter", req("GET", "/v1/functions/f/events?status=DONE", ""), 400, "InvalidParameter"},
 		{"native invoke unknown function", req("POST", "/v1/functions/nope/invocations?type=Event", "{}"), 404, "FunctionNotFound"},
 		{"native oversize payload", req("POST", "/v1/functions/nope/invocations", huge), 404, "FunctionNotFound"},
+		{"SCF oversize headers", withHeader(scf("ListFunctions", "2018-04-16", "{}"), "X-Padding", bigHeader), 200, "InvalidParameter"},
+		{"Lambda oversize headers", req("GET", "/2015-03-31/functions/", "", "X-Padding", bigHeader), 400, "InvalidRequestContentException"},
+		{"Logs oversize headers", req("POST", "/", "{}", "X-Amz-Target", "Logs_20140328.DescribeLogGroups", "X-Padding", bigHeader), 400, "InvalidParameterException"},
+		{"native oversize headers", req("GET", "/v1/functions", "", "X-Padding", bigHeader), 431, "HeadersTooLarge"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

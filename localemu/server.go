@@ -64,7 +64,46 @@ func NewServer(e *Engine, opts ServerOptions) *Server {
 // Engine returns the engine behind the server.
 func (s *Server) Engine() *Engine { return s.engine }
 
+// maxHeaderBytes bounds a request's headers. The HTTP server reads up to
+// 1 MiB of them so that an oversize request still reaches ServeHTTP and is
+// answered in the shape its client parses, not with a bare 431.
+const (
+	maxHeaderBytes       = 64 << 10
+	serverMaxHeaderBytes = 1 << 20
+)
+
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// rejectOversizeHeaders answers a request whose headers exceed maxHeaderBytes
+// as the front it was meant for answers errors.
+func (s *Server) rejectOversizeHeaders(w http.ResponseWriter, r *http.Request) {
+	msg := fmt.Sprintf("the request headers exceed %d bytes", maxHeaderBytes)
+	id := uuid.NewString()
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		awsJSONError(w, http.StatusBadRequest, "InvalidParameterException", msg, id)
+	case len(r.URL.Path) > 5 && r.URL.Path[1:3] == "20":
+		awsRESTError(w, http.StatusBadRequest, "InvalidRequestContentException", msg, id)
+	case r.URL.Path == "/" && r.Method == http.MethodPost:
+		writeSCF(w, map[string]any{"Error": map[string]string{"Code": "InvalidParameter", "Message": msg}, "RequestId": id})
+	default:
+		writeNativeError(w, http.StatusRequestHeaderFieldsTooLarge, "HeadersTooLarge", msg)
+	}
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headerBytes(r) > maxHeaderBytes {
+		s.rejectOversizeHeaders(w, r)
+		return
+	}
 	if s.creds != nil && strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/health" && !s.nativeAuthorized(r) {
 		// The native API runs code on request: with credentials set, it takes
 		// the same pair as HTTP Basic authentication (http://ID:KEY@host/).
@@ -84,7 +123,7 @@ func (s *Server) nativeAuthorized(r *http.Request) bool {
 // Serve answers on ln until ctx ends, then stops accepting connections and
 // returns; the caller closes the engine (which drains running events).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: serverMaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
