@@ -353,3 +353,71 @@ func TestStateDirectoryProblems(t *testing.T) {
 		em.cmd.Wait()
 	})
 }
+
+// Processes a handler started survive a SIGKILL of the emulator (only the
+// handler's own process dies with it); the next start of the emulator ends them.
+func TestLeftoversOfAKilledEmulatorAreCleanedUp(t *testing.T) {
+	needNode(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	em := startLocal(t, addr, dir)
+	deployNative(t, em.url, "spawner", "run", `const { spawn } = require("child_process");
+exports.run = async () => {
+  const child = spawn("sleep", ["1000"], { stdio: "ignore" });
+  console.log("child " + child.pid);
+  await new Promise((r) => setTimeout(r, 60000));
+};`, nil)
+	resp, err := http.Post(em.url+"/v1/functions/spawner/invocations?type=Event", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev nativeEvent
+	json.NewDecoder(resp.Body).Decode(&ev)
+	resp.Body.Close()
+
+	var child int
+	deadline := time.Now().Add(30 * time.Second)
+	for child == 0 && time.Now().Before(deadline) {
+		r, err := http.Get(em.url + "/v1/logs?requestId=" + ev.RequestID)
+		if err == nil {
+			var page struct {
+				Lines []struct{ Text string } `json:"lines"`
+			}
+			json.NewDecoder(r.Body).Decode(&page)
+			r.Body.Close()
+			for _, l := range page.Lines {
+				fmt.Sscanf(l.Text, "child %d", &child)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if child == 0 {
+		t.Fatal("the handler never reported its child")
+	}
+	em.cmd.Process.Signal(syscall.SIGKILL)
+	em.cmd.Wait()
+	time.Sleep(200 * time.Millisecond)
+	if !alive(child) {
+		t.Skip("the child died with the emulator here; nothing to clean up")
+	}
+	defer syscall.Kill(child, syscall.SIGKILL)
+
+	startLocal(t, addr, dir)
+	deadline = time.Now().Add(10 * time.Second)
+	for alive(child) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d, started by a handler of the killed emulator, still runs after the restart", child)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid runs (a zombie waiting for its reaper counts as gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && b[i+2] != 'Z'
+}

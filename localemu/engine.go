@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +68,7 @@ type Engine struct {
 	log     *slog.Logger
 	codeDir string
 	workDir string
+	instDir string             // one file per live instance: its process group, for cleanup after a crash
 	procs   *runtime.ProcTable // shared by all instances: one /proc scan per interval
 
 	mu       sync.Mutex
@@ -168,13 +170,14 @@ func New(opts Options) (*Engine, error) {
 		procs:    runtime.NewProcTable(250 * time.Millisecond),
 		codeDir:  filepath.Join(opts.StateDir, "code"),
 		workDir:  filepath.Join(opts.StateDir, "work"),
+		instDir:  filepath.Join(opts.StateDir, "instances"),
 		fns:      make(map[string]*fnState),
 		runs:     make(map[string]*run),
 		queued:   make(map[string]*queueItem),
 		waiters:  make(map[string][]chan store.Event),
 		stopIdle: make(chan struct{}),
 	}
-	for _, d := range []string{e.codeDir, e.workDir} {
+	for _, d := range []string{e.codeDir, e.workDir, e.instDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			st.Close()
 			lock.Close()
@@ -188,6 +191,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("localemu: read log position: %w", err)
 	}
 	e.logs = newLogHub(st, lastSeq, e.log)
+	e.killLeftovers()
 	if err := e.loadFunctions(); err != nil {
 		e.logs.close()
 		st.Close()
@@ -292,6 +296,41 @@ func (e *Engine) finishRecordedAttempt(ev *store.Event) (bool, error) {
 	return false, nil
 }
 
+// killLeftovers ends the processes that instances of a previous emulator
+// process left behind: a SIGKILLed emulator takes its direct children with it
+// (Pdeathsig), but not what they started.
+func (e *Engine) killLeftovers() {
+	entries, err := os.ReadDir(e.instDir)
+	if err != nil {
+		return
+	}
+	for _, ent := range entries {
+		path := filepath.Join(e.instDir, ent.Name())
+		pgid, err := strconv.Atoi(ent.Name())
+		fp, rerr := os.ReadFile(path)
+		if err == nil && rerr == nil {
+			if n := runtime.KillLeftoverGroup(pgid, string(fp)); n > 0 {
+				e.log.Warn("killed processes a previous emulator's instance left behind", "group", pgid, "processes", n)
+			}
+		}
+		os.Remove(path)
+	}
+}
+
+// track records a live instance's process group (see killLeftovers).
+func (e *Engine) track(in *instance) {
+	pid := in.rt.PID()
+	if fp, err := runtime.Fingerprint(pid); err == nil {
+		_ = os.WriteFile(filepath.Join(e.instDir, strconv.Itoa(pid)), []byte(fp), 0o600)
+	}
+}
+
+// retire ends an instance for good and forgets its process group.
+func (e *Engine) retire(in *instance) {
+	in.rt.Terminate(0)
+	os.Remove(filepath.Join(e.instDir, strconv.Itoa(in.rt.PID())))
+}
+
 // Deploy stores a new version of a function. With code == nil the current
 // code is kept (a configuration-only update).
 func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (store.Function, error) {
@@ -338,7 +377,7 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 	e.dispatchLocked()
 	e.mu.Unlock()
 	for _, in := range stale {
-		go in.rt.Terminate(0)
+		go e.retire(in)
 	}
 	return f, nil
 }
@@ -404,7 +443,7 @@ func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
 	e.dispatchLocked()
 	e.mu.Unlock()
 	for _, in := range idle {
-		go in.rt.Terminate(0)
+		go e.retire(in)
 	}
 	return nil
 }
@@ -668,7 +707,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, in := range idle {
-		in.rt.Terminate(0)
+		e.retire(in)
 	}
 	e.logs.close()
 	err := e.store.Close()
@@ -735,7 +774,7 @@ func (e *Engine) reapIdle() {
 		}
 		e.mu.Unlock()
 		for _, in := range old {
-			in.rt.Terminate(0)
+			e.retire(in)
 		}
 	}
 }

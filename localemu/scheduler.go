@@ -141,7 +141,7 @@ func (e *Engine) execute(fs *fnState, r *run) {
 	}
 	e.mu.Unlock()
 	if inst != nil && !keep {
-		inst.rt.Terminate(0)
+		e.retire(inst)
 	}
 
 	if ev != nil {
@@ -272,11 +272,12 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		fs.idle = fs.idle[:len(fs.idle)-1]
 		select {
 		case <-in.rt.Done():
-			continue // exited while idle
+			go e.retire(in) // exited while idle
+			continue
 		default:
 		}
 		if in.version != version {
-			go in.rt.Terminate(0)
+			go e.retire(in)
 			continue
 		}
 		in.cur.Store(r)
@@ -311,6 +312,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		return nil, err
 	}
 	in.rt = rt
+	e.track(in)
 	e.mu.Lock()
 	in.cur.Store(r)
 	r.inst = in

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -212,4 +214,79 @@ func atoi(b []byte) (int, bool) {
 		n = -n
 	}
 	return n, len(b) > 0
+}
+
+// Fingerprint identifies the process pid across a restart of the emulator:
+// the boot id and the process's start time, so that a recorded pid is never
+// mistaken for an unrelated process that reused it later.
+func Fingerprint(pid int) (string, error) {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "", err
+	}
+	start, err := startTime(pid)
+	if err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSpace(boot)) + " " + strconv.FormatUint(start, 10), nil
+}
+
+// KillLeftoverGroup kills what is left of process group pgid after an
+// emulator that died without cleaning up (SIGKILL): Pdeathsig takes the
+// leader with it, but processes the handler started live on. Only processes
+// of that group that started no earlier than the fingerprinted leader, in the
+// same boot, are killed. It returns how many were signalled.
+func KillLeftoverGroup(pgid int, fingerprint string) int {
+	boot, start, ok := strings.Cut(fingerprint, " ")
+	if !ok {
+		return 0
+	}
+	leaderStart, err := strconv.ParseUint(start, 10, 64)
+	if err != nil {
+		return 0
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err != nil || string(bytes.TrimSpace(b)) != boot {
+		return 0 // another boot: the pids mean nothing now
+	}
+	t := NewProcTable(0)
+	killed := 0
+	fd, err := syscall.Open("/proc", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer syscall.Close(fd)
+	for {
+		n, err := syscall.ReadDirent(fd, t.names)
+		if err != nil || n <= 0 {
+			return killed
+		}
+		forEachPid(t.names[:n], func(pid int) {
+			if pgrp, _, ok := t.readStat(pid); !ok || pgrp != pgid {
+				return
+			}
+			if st, err := startTime(pid); err != nil || st < leaderStart {
+				return
+			}
+			if syscall.Kill(pid, syscall.SIGKILL) == nil {
+				killed++
+			}
+		})
+	}
+}
+
+// startTime is field 22 of /proc/<pid>/stat: clock ticks since boot.
+func startTime(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	k := bytes.LastIndexByte(b, ')')
+	if k < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	f := bytes.Fields(b[k+1:])
+	if len(f) < 20 {
+		return 0, errors.New("malformed stat")
+	}
+	return strconv.ParseUint(string(f[19]), 10, 64) // field 22 is the 20th after the name
 }

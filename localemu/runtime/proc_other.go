@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"errors"
 	"syscall"
 	"time"
 )
@@ -27,3 +28,9 @@ func (*ProcTable) GroupRSSKB(int) int { return 0 }
 
 // LeaderRSSKB is always 0 here.
 func (*ProcTable) LeaderRSSKB(int) int { return 0 }
+
+// Fingerprint is unavailable without /proc.
+func Fingerprint(int) (string, error) { return "", errors.New("runtime: no /proc") }
+
+// KillLeftoverGroup does nothing without /proc.
+func KillLeftoverGroup(int, string) int { return 0 }
