@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -93,6 +95,14 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if err != nil {
 		ln.Close()
 		return nil, err
+	}
+	if addr, ok := io.Getenv("ASYNCFN_PPROF"); ok && addr != "" {
+		if err := servePprof(addr); err != nil {
+			eng.Close(context.Background())
+			ln.Close()
+			return nil, usagef("ASYNCFN_PPROF: %v", err)
+		}
+		fmt.Fprintf(io.Err, "profiling on http://%s/debug/pprof/\n", addr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
@@ -260,4 +270,21 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 		return nil
 	}
 	return err
+}
+
+// servePprof serves Go's profiles on a loopback address of their own, for
+// performance work on the emulator (ASYNCFN_PPROF=127.0.0.1:6060).
+func servePprof(addr string) error {
+	ln, err := localemu.Listen(addr, false)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	go http.Serve(ln, mux)
+	return nil
 }
