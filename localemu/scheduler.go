@@ -196,10 +196,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 	ev.NextAttempt = time.Time{}
 	oc.started = now
-	if err := e.store.UpdateEvent(ctx, &ev); err != nil {
-		return nil, &ev, oc, err
-	}
-	if err := e.store.PutAttempt(ctx, store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, StartedAt: now, Status: event.Running}); err != nil {
+	if err := e.store.UpdateEventWithAttempt(ctx, &ev, store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, StartedAt: now, Status: event.Running}); err != nil {
 		return nil, &ev, oc, err
 	}
 	e.platformLog(r, "START RequestId: %s Version: %d Attempt: %d", ev.RequestID, version, ev.Attempts)
@@ -367,12 +364,17 @@ func (e *Engine) platformLog(r *run, format string, args ...any) {
 // a retry (QUEUED with a due time) or a terminal status and its destination.
 func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	ctx := context.Background()
+	// The attempt's end is saved with the event's next state, in one operation.
+	var attempt *store.Attempt
 	if ev.Attempts > 0 && !oc.started.IsZero() {
-		a := store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, StartedAt: oc.started, EndedAt: oc.ended, Status: oc.status,
+		attempt = &store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, StartedAt: oc.started, EndedAt: oc.ended, Status: oc.status,
 			ErrorType: oc.errType, ErrorMessage: oc.errMsg, DurationMs: oc.duration.Milliseconds(), MaxMemoryMB: oc.memoryMB}
-		if err := e.store.PutAttempt(ctx, a); err != nil {
-			return err
+	}
+	save := func() error {
+		if attempt != nil {
+			return e.store.UpdateEventWithAttempt(ctx, ev, *attempt)
 		}
+		return e.store.UpdateEvent(ctx, ev)
 	}
 	ev.DurationMs, ev.MaxMemoryMB = oc.duration.Milliseconds(), oc.memoryMB
 	ev.Result, ev.ErrorType, ev.ErrorMessage = oc.result, oc.errType, oc.errMsg
@@ -394,7 +396,7 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	if retry {
 		ev.Status = event.Queued
 		ev.NextAttempt = time.Now().UTC().Add(delay)
-		if err := e.store.UpdateEvent(ctx, ev); err != nil {
+		if err := save(); err != nil {
 			return err
 		}
 		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: time.Now().UTC(), Stream: "platform",
@@ -412,7 +414,7 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 		ev.EndedAt = time.Now().UTC()
 	}
 	ev.NextAttempt = time.Time{}
-	if err := e.store.UpdateEvent(ctx, ev); err != nil {
+	if err := save(); err != nil {
 		return err
 	}
 	e.notifyTerminal(*ev)

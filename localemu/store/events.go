@@ -419,6 +419,34 @@ func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
 	})
 }
 
+// UpdateEventWithAttempt updates an event (as UpdateEvent) and upserts one of
+// its attempts (as PutAttempt) in one operation: both are committed or neither
+// is, so a restart never finds an attempt's end without its event's, and an
+// attempt costs the writer one operation instead of two.
+func (s *Store) UpdateEventWithAttempt(ctx context.Context, e *Event, a Attempt) error {
+	if e == nil || e.RequestID == "" || a.RequestID != e.RequestID {
+		return errors.New("store: update event with attempt: the attempt must belong to the event")
+	}
+	eargs := []any{string(e.Status), e.Attempts, timeArg(e.StartedAt), timeArg(e.EndedAt), timeArg(e.NextAttempt),
+		e.DurationMs, e.MaxMemoryMB, e.ErrorType, e.ErrorMessage, blobArg(e.Result), e.RequestID}
+	aargs := []any{a.RequestID, a.N, timeArg(a.StartedAt), timeArg(a.EndedAt), string(a.Status),
+		a.ErrorType, a.ErrorMessage, a.DurationMs, a.MaxMemoryMB}
+	id := e.RequestID
+	return s.write(ctx, func(w *writer) error {
+		res, err := w.stmts.updateEvent.Exec(eargs...)
+		if err != nil {
+			return dbErr(s.path, "update event "+id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("event %s: %w", id, ErrNotFound)
+		}
+		if _, err := w.stmts.upsertAttempt.Exec(aargs...); err != nil {
+			return dbErr(s.path, fmt.Sprintf("put attempt %d of %s", a.N, id), err)
+		}
+		return nil
+	})
+}
+
 // Attempts returns the attempts of the event, by N. An unknown event is an
 // error wrapping ErrNotFound; an event with no attempt yet gives none.
 func (s *Store) Attempts(ctx context.Context, requestID string) ([]Attempt, error) {

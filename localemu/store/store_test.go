@@ -664,3 +664,38 @@ func TestStats(t *testing.T) {
 		t.Fatalf("RUNNING Stats = %+v, %v", st, err)
 	}
 }
+
+func TestUpdateEventWithAttemptIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().UTC()
+	ev := Event{RequestID: "0a6c3c1e-8d0f-4c1b-9d5e-6f7a8b9c0d1e", Function: "f", InvokeType: "Event", Payload: []byte(`{}`), Status: event.Queued, CreatedAt: now}
+	if err := s.InsertEvent(ctx, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Status, ev.Attempts, ev.StartedAt = event.Running, 1, now
+	if err := s.UpdateEventWithAttempt(ctx, &ev, Attempt{RequestID: ev.RequestID, N: 1, StartedAt: now, Status: event.Running}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetEvent(ctx, ev.RequestID)
+	if err != nil || got.Status != event.Running || got.Attempts != 1 {
+		t.Fatalf("event after the update: %+v (%v)", got, err)
+	}
+	as, err := s.Attempts(ctx, ev.RequestID)
+	if err != nil || len(as) != 1 || as[0].Status != event.Running {
+		t.Fatalf("attempts after the update: %+v (%v)", as, err)
+	}
+	// An unknown event: nothing is written, not even the attempt.
+	ghost := Event{RequestID: "ffffffff-0000-4000-8000-000000000000", Status: event.Running}
+	if err := s.UpdateEventWithAttempt(ctx, &ghost, Attempt{RequestID: ghost.RequestID, N: 1, StartedAt: now, Status: event.Running}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown event: %v, want ErrNotFound", err)
+	}
+	// A mismatched attempt is refused before anything is written.
+	if err := s.UpdateEventWithAttempt(ctx, &ev, Attempt{RequestID: ghost.RequestID, N: 2}); err == nil {
+		t.Fatal("an attempt of another event was accepted")
+	}
+}
