@@ -66,12 +66,17 @@ func (g *Globals) localURL(io IO) string {
 
 // openTarget loads serverless.yml and picks the provider adapter.
 func openTarget(g *Globals, io IO) (*target, error) {
+	return openTargetWith(g, io, all.Options{})
+}
+
+// openTargetWith is openTarget with adapter options (such as a poll interval).
+func openTargetWith(g *Globals, io IO, opts all.Options) (*target, error) {
 	loaded, err := loadService(g, io)
 	if err != nil {
 		return nil, err
 	}
 	printWarnings(io.Err, loaded.Warnings)
-	opts := all.Options{Local: g.Local, Endpoint: g.Endpoint}
+	opts.Local, opts.Endpoint, opts.Progress, opts.Getenv = g.Local, g.Endpoint, io.Err, io.Getenv
 	if g.Local {
 		opts.Endpoint = g.localURL(io)
 	}

@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/adapters/all"
 )
 
 // logsOptions: asyncfn logs.
@@ -22,6 +23,7 @@ type logsOptions struct {
 	Tail      bool
 	Since     string
 	Filter    string
+	Poll      time.Duration
 }
 
 func logsCommand(g *Globals, io IO) *ucli.Command {
@@ -38,6 +40,7 @@ func logsCommand(g *Globals, io IO) *ucli.Command {
 			&ucli.BoolFlag{Name: "tail", Aliases: []string{"t"}, Usage: "keep following new lines", Destination: &o.Tail},
 			&ucli.StringFlag{Name: "since", Usage: "only lines of the last `DUR` (30m, 2h, 3d) or since an RFC 3339 time", Destination: &o.Since},
 			&ucli.StringFlag{Name: "filter", Usage: "only lines that contain `TEXT`", Destination: &o.Filter},
+			&ucli.DurationFlag{Name: "poll-interval", Usage: "with --tail on a cloud: ask for new lines every `DUR` (default 1s; the emulator's --local tail streams instead)", Destination: &o.Poll},
 		},
 		Action: func(c *ucli.Context) error { return runLogs(c.Context, o) },
 	}
@@ -53,7 +56,14 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if err != nil {
 		return err
 	}
-	t, fn, err := openFunction(o.Globals, o.IO, o.Function)
+	if o.Poll < 0 {
+		return usagef("--poll-interval must not be negative")
+	}
+	t, err := openTargetWith(o.Globals, o.IO, all.Options{PollInterval: o.Poll})
+	if err != nil {
+		return err
+	}
+	fn, err := t.function(o.Function)
 	if err != nil {
 		return err
 	}

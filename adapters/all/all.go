@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/adapters/aws"
@@ -27,6 +28,9 @@ type Options struct {
 	Progress io.Writer
 	// Getenv looks up credentials; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// PollInterval is how often the cloud adapters poll for new log lines
+	// (and statuses) while tailing; 0 means each adapter's default.
+	PollInterval time.Duration
 }
 
 // New returns the provider for svc.
@@ -47,9 +51,9 @@ func New(svc *spec.Service, opts Options) (adapters.Provider, error) {
 	}
 	switch svc.Provider.Name {
 	case "tencent":
-		return tencent.New(svc, tencent.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv})
+		return tencent.New(svc, tencent.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv, PollInterval: opts.PollInterval})
 	case "aws":
-		return aws.New(context.Background(), svc, aws.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv})
+		return aws.New(context.Background(), svc, aws.Options{Endpoint: opts.Endpoint, Progress: progress, Getenv: getenv, PollInterval: opts.PollInterval})
 	}
 	return nil, fmt.Errorf("provider %q has no adapter", svc.Provider.Name)
 }
