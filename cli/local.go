@@ -232,7 +232,8 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 	}
 	fmt.Fprintf(o.IO.Err, "\nReady. In another terminal:\n  ASYNCFN_LOCAL_URL=%s asyncfn -c %s --local invoke -f %s --async\nCtrl-C stops.\n\n",
 		em.url, svc.File, svc.Functions[0].Name)
-	q := adapters.LogQuery{Tail: true}
+	// Follow what happens from now on, not the history of earlier sessions.
+	q := adapters.LogQuery{Tail: true, Since: time.Now()}
 	if invokeFn != nil {
 		inv, err := p.Invoke(ctx, invokeFn.DeployedName, []byte(o.Data), adapters.InvokeOptions{Async: true})
 		if err != nil {
