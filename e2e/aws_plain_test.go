@@ -41,9 +41,10 @@ type plainLambda struct {
 	target string        // the emulator's base URL
 	lag    time.Duration // CloudWatch Logs ingestion delay
 
-	mu      sync.Mutex
-	durable []string // durable-execution requests received (method and path)
-	filters int      // FilterLogEvents requests received
+	mu        sync.Mutex
+	durable   []string // durable-execution requests received (method and path)
+	filters   int      // FilterLogEvents requests received
+	liveTails int      // StartLiveTail requests refused
 }
 
 // newPlainLambda starts the proxy in front of the emulator at target. The
@@ -89,6 +90,18 @@ func (p *plainLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-RequestId", "00000000-0000-4000-8000-00000000d00b")
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprint(w, `{"Type":"User","message":"The function does not have a durable configuration (DurableConfig); durable execution APIs are not available for it."}`)
+		return
+	}
+	if r.Header.Get("X-Amz-Target") == "Logs_20140328.StartLiveTail" {
+		// A principal allowed logs:FilterLogEvents but not logs:StartLiveTail
+		// (the README's minimal policy): the adapter must fall back to polling.
+		p.mu.Lock()
+		p.liveTails++
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"User: arn:aws:iam::000000000000:user/plain is not authorized to perform: logs:StartLiveTail"}`)
 		return
 	}
 	isFilter := r.Header.Get("X-Amz-Target") == "Logs_20140328.FilterLogEvents"
@@ -357,10 +370,13 @@ func TestAWSPlainFunction(t *testing.T) {
 		t.Errorf("the adapter called the durable-execution API for plain functions: %q", calls)
 	}
 	proxy.mu.Lock()
-	filters := proxy.filters
+	filters, liveTails := proxy.filters, proxy.liveTails
 	proxy.mu.Unlock()
 	if filters == 0 {
 		t.Error("no FilterLogEvents request went through the proxy")
+	}
+	if liveTails == 0 {
+		t.Error("no StartLiveTail request reached the proxy: the tails never tried it before polling")
 	}
 }
 

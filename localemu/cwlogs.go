@@ -57,8 +57,10 @@ func (s *Server) cwLogs(c *awsCall) {
 		s.cwGetLogEvents(c)
 	case "FilterLogEvents":
 		s.cwFilterLogEvents(c)
+	case "StartLiveTail":
+		s.cwStartLiveTail(c) // cwlogs_livetail.go
 	default:
-		c.errorf(http.StatusBadRequest, "UnknownOperationException", "the emulator does not serve CloudWatch Logs %s (served: DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents)", op)
+		c.errorf(http.StatusBadRequest, "UnknownOperationException", "the emulator does not serve CloudWatch Logs %s (served: DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents, StartLiveTail)", op)
 	}
 }
 

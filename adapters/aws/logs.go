@@ -6,14 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/event"
@@ -313,9 +317,10 @@ func (p *Provider) logEvents(ctx context.Context, fn string, q adapters.EventQue
 	return out, nil
 }
 
-// Logs reads fn's log group with FilterLogEvents; with q.Tail it keeps
-// polling every PollInterval. (CloudWatch's StartLiveTail streams instead,
-// but the emulator does not serve it, and polling works on both.)
+// Logs reads fn's log group with FilterLogEvents. With q.Tail it then
+// follows the group: through a StartLiveTail session where the endpoint
+// serves one, by polling FilterLogEvents every PollInterval where it does not
+// (see tailStream).
 func (p *Provider) Logs(ctx context.Context, q adapters.LogQuery) (adapters.LogStream, error) {
 	if q.Function == "" {
 		return nil, &adapters.APIError{Provider: "aws", Code: "InvalidParameterException", Message: "logs need a function"}
@@ -324,11 +329,291 @@ func (p *Provider) Logs(ctx context.Context, q adapters.LogQuery) (adapters.LogS
 	if start.IsZero() && q.Tail && q.RequestID == "" {
 		start = time.Now().Add(-time.Minute) // a function-wide tail starts at about now
 	}
-	s := &logStream{p: p, fn: q.Function, pattern: filterPattern(q.RequestID, q.Filter), tail: q.Tail, limit: q.Limit, seen: map[string]int64{}}
+	var startMs int64
 	if !start.IsZero() {
-		s.start = start.UnixMilli()
+		startMs = start.UnixMilli()
 	}
+	pattern := filterPattern(q.RequestID, q.Filter)
+	if q.Tail {
+		sctx, cancel := context.WithCancel(ctx)
+		return &tailStream{p: p, fn: q.Function, pattern: pattern, start: startMs, limit: q.Limit, ctx: sctx, cancel: cancel,
+			shown: map[lineKey]int{}, again: map[lineKey]int{}}, nil
+	}
+	s := p.filterStream(q.Function, pattern, startMs, false)
+	s.limit = q.Limit
 	return s, nil
+}
+
+func (p *Provider) filterStream(fn, pattern string, start int64, tail bool) *logStream {
+	return &logStream{p: p, fn: fn, pattern: pattern, tail: tail, start: start, seen: map[string]int64{}}
+}
+
+// liveStartTimeout bounds the wait for a live tail's sessionStart: an
+// endpoint (or a proxy) that holds the answer back is taken not to serve it.
+const liveStartTimeout = 10 * time.Second
+
+// tailStream follows a log group. It opens a StartLiveTail session first,
+// then reads what was written before the session with FilterLogEvents (the
+// history), then the session's lines. When StartLiveTail fails (an endpoint
+// without it, such as an older emulator or a proxy: UnknownOperationException;
+// a principal without logs:StartLiveTail: AccessDeniedException; no
+// sessionStart in time; any other error), it polls FilterLogEvents instead;
+// when a session ends (after CloudWatch's three hours, or a broken
+// connection), polling resumes at the newest timestamp shown. Live lines
+// carry no event id, so a line one source returns again after another
+// returned it (same time, stream, request id and text) is dropped.
+type tailStream struct {
+	p       *Provider
+	fn      string
+	pattern string
+	start   int64 // ms: where the history starts (0: all of it)
+	limit   int
+	count   int
+
+	ctx    context.Context // the live session's; Close cancels it
+	cancel context.CancelFunc
+
+	started bool
+	history *logStream // FilterLogEvents up to the session start, then nil
+	live    *cloudwatchlogs.StartLiveTailEventStream
+	poll    *logStream // FilterLogEvents every PollInterval
+	buf     []adapters.LogLine
+	seq     int   // live lines so far, for their cursors
+	newest  int64 // ms: the newest timestamp returned
+
+	shown map[lineKey]int // how often each line was returned
+	again map[lineKey]int // how often the current source produced it
+}
+
+type lineKey struct {
+	ms                      int64
+	stream, requestID, text string
+}
+
+func keyOf(l adapters.LogLine) lineKey {
+	return lineKey{l.Time.UnixMilli(), l.Stream, l.RequestID, l.Text}
+}
+
+func (s *tailStream) Next(ctx context.Context) (adapters.LogLine, error) {
+	for {
+		if s.limit > 0 && s.count >= s.limit {
+			return adapters.LogLine{}, io.EOF
+		}
+		if !s.started {
+			if err := s.begin(ctx); err != nil {
+				return adapters.LogLine{}, err
+			}
+		}
+		var l adapters.LogLine
+		switch {
+		case s.history != nil:
+			var err error
+			l, err = s.history.Next(ctx)
+			if errors.Is(err, io.EOF) || errors.Is(err, adapters.ErrNotFound) {
+				s.history = nil // the history is done (or there is no group yet): the session's lines follow
+				s.nextSource()
+				continue
+			}
+			if err != nil {
+				return adapters.LogLine{}, err
+			}
+		case len(s.buf) > 0:
+			l, s.buf = s.buf[0], s.buf[1:]
+		case s.live != nil:
+			if err := s.receive(ctx); err != nil {
+				return adapters.LogLine{}, err
+			}
+			continue
+		default:
+			var err error
+			if l, err = s.poll.Next(ctx); err != nil {
+				return adapters.LogLine{}, err
+			}
+		}
+		k := keyOf(l)
+		if s.again[k]++; s.again[k] <= s.shown[k] {
+			continue // an earlier source returned it
+		}
+		s.shown[k]++
+		if ms := l.Time.UnixMilli(); ms > s.newest {
+			s.newest = ms
+		}
+		s.prune()
+		s.count++
+		return l, nil
+	}
+}
+
+// nextSource starts comparing a new source's lines with those returned.
+func (s *tailStream) nextSource() { clear(s.again) }
+
+// prune forgets lines that no later source can return again: a minute older
+// than the newest (CloudWatch's ingestion lag is seconds).
+func (s *tailStream) prune() {
+	if len(s.shown) < 4096 {
+		return
+	}
+	old := s.newest - time.Minute.Milliseconds()
+	for k := range s.shown {
+		if k.ms < old {
+			delete(s.shown, k)
+			delete(s.again, k)
+		}
+	}
+}
+
+// begin opens the live session, or settles for polling.
+func (s *tailStream) begin(ctx context.Context) error {
+	err := s.startLive(ctx)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the caller gave up: try again on the next call
+	}
+	s.started = true
+	if err == nil {
+		fmt.Fprintf(s.p.progress, "aws: following %s with StartLiveTail\n", logGroup(s.fn))
+		s.history = s.p.filterStream(s.fn, s.pattern, s.start, false)
+		return nil
+	}
+	fmt.Fprintf(s.p.progress, "aws: following %s by polling FilterLogEvents every %s (StartLiveTail: %v)\n", logGroup(s.fn), s.p.poll, err)
+	s.poll = s.p.filterStream(s.fn, s.pattern, s.start, true)
+	return nil
+}
+
+// startLive opens a session and waits for its sessionStart.
+func (s *tailStream) startLive(ctx context.Context) error {
+	group, err := s.p.logGroupARN(ctx, s.fn)
+	if err != nil {
+		return err
+	}
+	in := &cloudwatchlogs.StartLiveTailInput{LogGroupIdentifiers: []string{group}}
+	if s.pattern != "" {
+		in.LogEventFilterPattern = aws.String(s.pattern)
+	}
+	sctx, cancel := context.WithCancel(s.ctx)
+	var late atomic.Bool
+	timer := time.AfterFunc(liveStartTimeout, func() { late.Store(true); cancel() })
+	defer timer.Stop()
+	defer context.AfterFunc(ctx, cancel)() // the caller's ctx bounds the start, not the session
+	fail := func(err error) error {
+		cancel()
+		if late.Load() {
+			return fmt.Errorf("no sessionStart within %s", liveStartTimeout)
+		}
+		return err
+	}
+	out, err := s.p.logs.StartLiveTail(sctx, in, s.p.liveTailOptions)
+	if err != nil {
+		return fail(apiError("StartLiveTail "+group, err))
+	}
+	stream := out.GetStream()
+	ev, ok := <-stream.Events()
+	if !ok || !timer.Stop() {
+		err := stream.Err()
+		stream.Close()
+		if err == nil {
+			err = errors.New("the stream ended before its sessionStart")
+		}
+		return fail(apiError("StartLiveTail "+group, err))
+	}
+	s.live = stream
+	s.take(ev)
+	return nil
+}
+
+// logGroupARN is the ARN of fn's log group, in the partition, region and
+// account of the function (StartLiveTail takes ARNs only).
+func (p *Provider) logGroupARN(ctx context.Context, fn string) (string, error) {
+	info, err := p.function(ctx, fn)
+	if err != nil {
+		return "", err
+	}
+	parts := strings.SplitN(info.arn, ":", 7) // arn:partition:lambda:region:account:function:name
+	if len(parts) < 7 {
+		return "", fmt.Errorf("aws: function ARN %q has no region and account", info.arn)
+	}
+	return "arn:" + parts[1] + ":logs:" + parts[3] + ":" + parts[4] + ":log-group:" + logGroup(fn), nil
+}
+
+// receive waits for the session's next event; when the session has ended,
+// polling takes over from the newest line shown.
+func (s *tailStream) receive(ctx context.Context) error {
+	select {
+	case ev, ok := <-s.live.Events():
+		if ok {
+			s.take(ev)
+			return nil
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	why := s.live.Err()
+	s.live.Close()
+	s.live = nil
+	if why == nil {
+		why = errors.New("the stream ended")
+	}
+	start := s.newest
+	if start == 0 {
+		start = s.start
+	}
+	fmt.Fprintf(s.p.progress, "aws: the live tail of %s ended (%v); polling FilterLogEvents every %s from the last line shown\n", logGroup(s.fn), why, s.p.poll)
+	s.poll = s.p.filterStream(s.fn, s.pattern, start, true)
+	s.nextSource()
+	return nil
+}
+
+// take queues the lines of a session event.
+func (s *tailStream) take(ev cwtypes.StartLiveTailResponseStream) {
+	upd, ok := ev.(*cwtypes.StartLiveTailResponseStreamMemberSessionUpdate)
+	if !ok {
+		return // sessionStart, or an event this SDK does not know
+	}
+	for _, e := range upd.Value.SessionResults {
+		s.seq++
+		ts := aws.ToInt64(e.Timestamp)
+		s.buf = append(s.buf, lineOf(s.fn, cwtypes.FilteredLogEvent{Message: e.Message, Timestamp: e.Timestamp, LogStreamName: e.LogStreamName,
+			IngestionTime: e.IngestionTime, EventId: aws.String("live-" + strconv.FormatInt(ts, 10) + "-" + strconv.Itoa(s.seq))}))
+	}
+}
+
+func (s *tailStream) Close() error {
+	s.cancel()
+	if s.live != nil {
+		s.live.Close()
+	}
+	return nil
+}
+
+// liveTailOptions adjust the client for StartLiveTail calls.
+func (p *Provider) liveTailOptions(o *cloudwatchlogs.Options) {
+	if o.BaseEndpoint != nil {
+		// The SDK sends StartLiveTail to "stream-" + the endpoint's host; an
+		// endpoint override (the emulator, a proxy) is the host itself.
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("asyncfnNoHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		})
+	}
+	if o.HTTPClient != nil {
+		o.HTTPClient = plainBodyClient{o.HTTPClient}
+	}
+}
+
+// plainBodyClient hides the io.WriterTo of a request body. The SDK closes
+// the body once the response headers are in, and net/http may still be
+// reading it then (a check for bytes past Content-Length, through WriterTo,
+// which a closed SDK body answers with an error); the request write fails and
+// net/http closes the connection, and with it the event stream. Through Read
+// a closed body is a plain EOF.
+type plainBodyClient struct{ c cloudwatchlogs.HTTPClient }
+
+func (c plainBodyClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return c.c.Do(r)
 }
 
 // logStream pages through FilterLogEvents. Between polls it restarts at the
