@@ -76,14 +76,27 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		go stopWhenFinished(ctx, cancel, t.provider, fn.DeployedName, o.RequestID)
+		linger := lingerLocal
+		if !o.Local {
+			linger = max(lingerCloud, 2*o.Poll)
+		}
+		go stopWhenFinished(ctx, cancel, t.provider, fn.DeployedName, o.RequestID, linger)
 	}
 	return streamLogs(ctx, t.provider, q, o.Globals, o.IO.Out)
 }
 
-// stopWhenFinished cancels a tail shortly after the event reached a terminal
+// Once the followed event has finished, its last lines may still be on the
+// way: the emulator streams them within milliseconds, while a cloud delivers
+// them in batches (CloudWatch's live tail about once a second; polled logs a
+// poll interval later).
+const (
+	lingerLocal = 750 * time.Millisecond
+	lingerCloud = 3 * time.Second
+)
+
+// stopWhenFinished cancels a tail linger after the event reached a terminal
 // status, leaving time for its last lines to arrive.
-func stopWhenFinished(ctx context.Context, cancel context.CancelFunc, p adapters.Provider, fn, id string) {
+func stopWhenFinished(ctx context.Context, cancel context.CancelFunc, p adapters.Provider, fn, id string, linger time.Duration) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -95,7 +108,7 @@ func stopWhenFinished(ctx context.Context, cancel context.CancelFunc, p adapters
 		ev, err := p.Event(ctx, fn, id)
 		if err == nil && ev.Status.Terminal() {
 			select {
-			case <-time.After(750 * time.Millisecond):
+			case <-time.After(linger):
 			case <-ctx.Done():
 			}
 			cancel()
