@@ -295,6 +295,9 @@ func TestTerminate(t *testing.T) {
 		if final.Status != event.Terminated {
 			t.Fatalf("status = %s", final.Status)
 		}
+		if final.MaxMemoryMB <= 0 || final.DurationMs <= 0 {
+			t.Errorf("a terminated attempt still reports what it used: %d MB, %d ms", final.MaxMemoryMB, final.DurationMs)
+		}
 		waitLog(t, e, ev.RequestID, "got SIGTERM, saving checkpoint")
 	})
 	t.Run("without grace kills at once", func(t *testing.T) {

@@ -290,6 +290,8 @@ func (i *Instance) stopServer() {
 // ctx's deadline and then terminates the instance; an *ExitError if the process
 // ends before answering or its initialisation failed; ErrBusy if another Invoke
 // is in progress. A function error is not a Go error: it is Response.Error.
+// With ctx.Err() or an *ExitError the Response still carries the Duration and
+// MaxMemoryMB of what ran.
 func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 	if !i.busy.CompareAndSwap(false, true) {
 		return Response{}, ErrBusy
@@ -339,16 +341,15 @@ func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 	case a := <-inv.result:
 		return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
 	case <-ctx.Done():
-		finish(Response{})
-		return Response{}, ctx.Err()
+		// The Response still says how long it ran and how much memory it used.
+		return finish(Response{Duration: time.Since(start)}), ctx.Err()
 	case <-i.done:
 		select {
 		case a := <-inv.result: // answered just before exiting
 			return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
 		default:
 		}
-		finish(Response{})
-		return Response{}, i.exitError()
+		return finish(Response{Duration: time.Since(start)}), i.exitError()
 	}
 }
 
