@@ -464,3 +464,40 @@ func TestEmulatorDrainsOnSIGTERM(t *testing.T) {
 		t.Fatalf("the event cut short by the drain deadline: %+v, want FAILED (Emulator.Stopped; transcode has retryNum 0)", ev)
 	}
 }
+
+// The README's first command: dev deploys the example, invokes it and follows
+// the event to its end.
+func TestDevRunsTheExample(t *testing.T) {
+	needNode(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	run := func(fn, data string) (int, string, string) {
+		cmd := exec.Command(binary, "-c", "../serverless.yml.example", "dev", "--addr", freePort(t), "--state-dir", t.TempDir(),
+			"--invoke", fn, "-d", data, "--exit")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errb.String()
+	}
+	code, stdout, stderr := run("transcode", `{"frames": 3, "delayMs": 50}`)
+	id := strings.TrimSpace(stdout)
+	if code != 0 || len(id) != 36 {
+		t.Fatalf("dev --invoke transcode --exit: exit %d, stdout %q\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"created asyncfn-example-dev-transcode", "frame 3/3 (100%)", "REPORT RequestId: " + id, "SUCCEEDED after 1 attempt(s)", `"frames":3`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("dev output lacks %q:\n%s", want, stderr)
+		}
+	}
+	code, _, stderr = run("fail", `{}`)
+	if code != 1 || !strings.Contains(stderr, "FAILED after 2 attempt(s)") {
+		t.Fatalf("dev --invoke fail --exit: exit %d\n%s", code, stderr)
+	}
+}
