@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -147,41 +145,14 @@ func TestAWSExampleThroughCLI(t *testing.T) {
 	}
 	tail := exec.Command(binary, "-c", file, "--endpoint", url, "logs", "-f", "transcode", "--request-id", id, "--tail")
 	tail.Env = awsEnv()
-	stdout, err := tail.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tail.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { tail.Process.Kill(); tail.Wait() }()
-	var mu sync.Mutex
-	var lines []string
-	frame := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		once := sync.Once{}
-		for sc.Scan() {
-			mu.Lock()
-			lines = append(lines, sc.Text())
-			mu.Unlock()
-			if strings.Contains(sc.Text(), "transcode: frame 2/200") {
-				once.Do(func() { close(frame) })
-			}
-		}
-	}()
-	select {
-	case <-frame:
-	case <-time.After(30 * time.Second):
-		mu.Lock()
-		t.Fatalf("the tail never showed frame 2; got %q", lines)
-	}
+	tp := startTail(t, tail)
+	tp.waitFor(t, "transcode: frame 2/200")
 	run("events", "terminate", id, "-f", "transcode", "--grace", "5s")
 	var ev struct{ Status string }
 	if err := json.Unmarshal([]byte(run("events", "get", id, "-f", "transcode", "--output", "json").stdout), &ev); err != nil || ev.Status != "TERMINATED" {
 		t.Fatalf("after terminate: %+v %v", ev, err)
 	}
-	waitTailLine(t, &mu, &lines, "SIGTERM received, saving checkpoint")
+	tp.waitFor(t, "SIGTERM received, saving checkpoint")
 
 	// A short transcode succeeds and its record reaches notify (the destination).
 	id2 := strings.TrimSpace(run("invoke", "-f", "transcode", "--async", "-d", `{"frames": 2, "delayMs": 10}`).stdout)
@@ -200,21 +171,4 @@ func TestAWSExampleThroughCLI(t *testing.T) {
 	if !strings.Contains(list, id) || !strings.Contains(list, id2) {
 		t.Errorf("events list lacks %s or %s:\n%s", id, id2, list)
 	}
-}
-
-func waitTailLine(t *testing.T, mu *sync.Mutex, lines *[]string, text string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		joined := strings.Join(*lines, "\n")
-		mu.Unlock()
-		if strings.Contains(joined, text) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	t.Fatalf("tail never showed %q:\n%s", text, strings.Join(*lines, "\n"))
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -192,33 +190,8 @@ func TestCLIAgainstEmulator(t *testing.T) {
 		// Follow the log while the event runs.
 		tail := exec.Command(binary, "-c", "../serverless.yml.example", "--local", "logs", "-f", "transcode", "--request-id", id, "--tail")
 		tail.Env = append(os.Environ(), "ASYNCFN_LOCAL_URL="+url)
-		stdout, err := tail.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tail.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var lines []string
-		var mu sync.Mutex
-		firstFrame := make(chan struct{})
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			once := sync.Once{}
-			for sc.Scan() {
-				mu.Lock()
-				lines = append(lines, sc.Text())
-				mu.Unlock()
-				if strings.Contains(sc.Text(), "frame 1/8") {
-					once.Do(func() { close(firstFrame) })
-				}
-			}
-		}()
-		select {
-		case <-firstFrame:
-		case <-time.After(30 * time.Second):
-			t.Fatal("no progress line reached logs --tail")
-		}
+		tp := startTail(t, tail)
+		tp.waitFor(t, "frame 1/8")
 		if ev := getEvent(t, url, "transcode", id); ev.Status != "RUNNING" {
 			t.Errorf("status when the first frame line arrived = %s, want RUNNING", ev.Status)
 		}
@@ -228,20 +201,15 @@ func TestCLIAgainstEmulator(t *testing.T) {
 			t.Fatalf("final event %+v", ev)
 		}
 		// The tail of one event ends by itself once the event finished.
-		done := make(chan error, 1)
-		go func() { done <- tail.Wait() }()
 		select {
-		case err := <-done:
+		case err := <-tp.done:
 			if err != nil {
 				t.Errorf("logs --tail exited with %v", err)
 			}
 		case <-time.After(20 * time.Second):
-			tail.Process.Kill()
 			t.Fatal("logs --tail --request-id did not end after the event finished")
 		}
-		mu.Lock()
-		joined := strings.Join(lines, "\n")
-		mu.Unlock()
+		joined := tp.text()
 		for _, want := range []string{"frame 8/8 (100%)", "END RequestId: " + id, "REPORT RequestId: " + id} {
 			if !strings.Contains(joined, want) {
 				t.Errorf("tail lacks %q:\n%s", want, joined)
