@@ -512,15 +512,15 @@ func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, er
 		DurableName: req.DurableName,
 	}
 	var wait chan store.Event
-	e.mu.Lock()
 	if !async {
-		wait = e.addWaiterLocked(ev.RequestID)
-	}
-	e.mu.Unlock()
-	if err := e.store.InsertEvent(ctx, &ev); err != nil {
 		e.mu.Lock()
-		delete(e.waiters, ev.RequestID)
+		wait = e.addWaiterLocked(ev.RequestID)
 		e.mu.Unlock()
+	}
+	if err := e.store.InsertEvent(ctx, &ev); err != nil {
+		if wait != nil {
+			e.removeWaiter(ev.RequestID, wait)
+		}
 		return store.Event{}, fmt.Errorf("localemu: record event: %w", err)
 	}
 	e.mu.Lock()
