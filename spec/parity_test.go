@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// corpusDir is the shared corpus, beside the repository clone.
-var corpusDir = filepath.Join("..", "..", "shared", "corpus", "serverless-yml")
+// corpusDir holds real serverless.yml files from public repositories; see
+// testdata/corpus/SOURCES.md for where each comes from and its licence.
+var corpusDir = filepath.Join("testdata", "corpus")
 
 // TestFrameworkParity compares Loaded.JSON with `serverless print --format
 // json` output recorded from Framework 3.40.0 (see testdata/framework/README.md).
