@@ -70,84 +70,117 @@ func (e *exitCodeError) Error() string {
 }
 func (e *exitCodeError) Unwrap() error { return e.err }
 
-var globalFlagTakesValue = map[string]bool{
-	"-c": true, "--config": true, "--stage": true, "-s": true, "--region": true, "-r": true,
-	"--param": true, "--output": true, "-o": true, "--endpoint": true, "--local": false,
+// argSpec is what the argument ordering needs to know about one command:
+// which of its flags take a value and the names of its subcommands. It is
+// read from the commands' own flag definitions, so it cannot fall behind them.
+type argSpec struct {
+	takesValue map[string]bool     // flag name or alias -> takes a value
+	sub        map[string]*argSpec // subcommand name or alias
 }
 
-// hoistGlobals moves global flags written after the command name to the
-// front, so `asyncfn events get ID -f fn --output json` works as people type it.
-func hoistGlobals(args []string) []string {
+func newArgSpec(flags []ucli.Flag, hideHelp, hideHelpCommand bool, cmds []*ucli.Command) *argSpec {
+	s := &argSpec{takesValue: map[string]bool{}, sub: map[string]*argSpec{}}
+	if !hideHelp && ucli.HelpFlag != nil {
+		flags = append(flags[:len(flags):len(flags)], ucli.HelpFlag)
+	}
+	for _, f := range flags {
+		takes := true
+		if _, ok := f.(*ucli.BoolFlag); ok {
+			takes = false
+		} else if v, ok := f.(interface{ TakesValue() bool }); ok {
+			takes = v.TakesValue()
+		}
+		for _, n := range f.Names() {
+			s.takesValue[n] = takes
+		}
+	}
+	for _, c := range cmds {
+		cs := newArgSpec(c.Flags, c.HideHelp, c.HideHelpCommand, c.Subcommands)
+		for _, n := range c.Names() {
+			s.sub[n] = cs
+		}
+	}
+	// urfave/cli gives the app and every command a help subcommand.
+	if !hideHelp && !hideHelpCommand && s.sub["help"] == nil {
+		help := newArgSpec(nil, false, true, nil)
+		s.sub["help"], s.sub["h"] = help, help
+	}
+	return s
+}
+
+// flagName is the name in a flag argument ("-f", "--function=x" -> "function"),
+// or "" for an argument that is not a flag.
+func flagName(a string) (name string, inline bool) {
+	if len(a) < 2 || a[0] != '-' {
+		return "", false
+	}
+	name = strings.TrimPrefix(a[1:], "-")
+	name, _, inline = strings.Cut(name, "=")
+	return name, inline
+}
+
+// orderArgs rewrites the command line into the order urfave/cli parses:
+// global flags first, then the command's name, its flags, and its positional
+// arguments last. urfave/cli stops reading flags at the first argument and
+// reads global flags only before the command, while people write
+// `asyncfn events get ID -f fn --output json`. A flag is looked up in the
+// command named so far, then in its parents, up to the global flags; its
+// value (when it takes one) stays with it, even if it looks like a flag or
+// a command. Anything after "--" is left as it is.
+func orderArgs(app *ucli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
-	var globals, rest []string
+	root := newArgSpec(app.Flags, app.HideHelp, app.HideHelpCommand, app.Commands)
+	if !app.HideVersion && ucli.VersionFlag != nil {
+		for _, n := range ucli.VersionFlag.Names() {
+			root.takesValue[n] = false
+		}
+	}
+	var globals, path, flags, positional, rest []string
+	specs := []*argSpec{root} // the command path so far, root first
+	pathDone := false
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			rest = append(rest, args[i:]...)
+			rest = args[i:]
 			break
 		}
-		name := a
-		if j := strings.IndexByte(a, '='); j > 0 && strings.HasPrefix(a, "-") {
-			name = a[:j]
-		}
-		takes, ok := globalFlagTakesValue[name]
-		if !ok {
-			rest = append(rest, a)
+		name, inline := flagName(a)
+		if name == "" {
+			if cur := specs[len(specs)-1]; !pathDone && cur.sub[a] != nil {
+				path = append(path, a)
+				specs = append(specs, cur.sub[a])
+				continue
+			}
+			pathDone = true
+			positional = append(positional, a)
 			continue
 		}
-		globals = append(globals, a)
-		if takes && name == a && i+1 < len(args) {
-			i++
-			globals = append(globals, args[i])
-		}
-	}
-	return append(append([]string{args[0]}, globals...), moveArgsLast(rest)...)
-}
-
-// commandWords are the names on the command path (not positional arguments).
-var commandWords = map[string]bool{
-	"print": true, "validate": true, "local": true, "start": true, "dev": true, "deploy": true, "remove": true,
-	"invoke": true, "logs": true, "events": true, "list": true, "get": true, "terminate": true, "stats": true, "help": true,
-}
-
-// commandFlagTakesValue lists the command flags that take a value, so that
-// their values are not mistaken for positional arguments.
-var commandFlagTakesValue = map[string]bool{
-	"-f": true, "--function": true, "--grace": true, "--status": true, "--since": true, "--limit": true, "--offset": true,
-	"--order": true, "-d": true, "--data": true, "-p": true, "--path": true, "--qualifier": true, "--durable-name": true,
-	"--request-id": true, "--filter": true, "--addr": true, "--state-dir": true, "--max-concurrency": true, "--drain": true,
-	"--credentials": true, "--invoke": true,
-}
-
-// moveArgsLast moves positional arguments after the flags that follow them:
-// urfave/cli stops parsing flags at the first argument, but people write
-// `events get ID -f fn`.
-func moveArgsLast(args []string) []string {
-	var out, positional []string
-	path := true
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			out = append(out, positional...)
-			return append(out, args[i:]...)
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			path = false
-			out = append(out, a)
-			if commandFlagTakesValue[a] && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
+		level, takes := -1, false
+		for j := len(specs) - 1; j >= 0; j-- {
+			if t, ok := specs[j].takesValue[name]; ok {
+				level, takes = j, t
+				break
 			}
-		case path && commandWords[a]:
-			out = append(out, a)
-		default:
-			path = false
-			positional = append(positional, a)
+		}
+		dst := &flags
+		if level == 0 {
+			dst = &globals
+		} else {
+			// A command's own flag (or an unknown one, left for the
+			// parser to report) ends its name.
+			pathDone = true
+		}
+		*dst = append(*dst, a)
+		if takes && !inline && i+1 < len(args) {
+			i++
+			*dst = append(*dst, args[i])
 		}
 	}
-	return append(out, positional...)
+	out := append([]string{args[0]}, globals...)
+	out = append(append(append(out, path...), flags...), positional...)
+	return append(out, rest...)
 }
 
 // Run executes the command line and returns the exit status.
@@ -164,7 +197,7 @@ func RunContext(ctx context.Context, args []string, io IO) int {
 	}
 	g := &Globals{}
 	app := newApp(g, io)
-	err := app.RunContext(ctx, hoistGlobals(args))
+	err := app.RunContext(ctx, orderArgs(app, args))
 	return report(io.Err, err)
 }
 

@@ -140,10 +140,14 @@ func TestArgumentOrder(t *testing.T) {
 		{[]string{"asyncfn", "--local", "events", "terminate", "ID", "--grace", "5s", "-f", "x"}, []string{"asyncfn", "--local", "events", "terminate", "--grace", "5s", "-f", "x", "ID"}},
 		{[]string{"asyncfn", "invoke", "-f", "fn", "-d", `{"a":1}`, "--async", "-c", "s.yml"}, []string{"asyncfn", "-c", "s.yml", "invoke", "-f", "fn", "-d", `{"a":1}`, "--async"}},
 		{[]string{"asyncfn", "local", "start", "--addr=127.0.0.1:1"}, []string{"asyncfn", "local", "start", "--addr=127.0.0.1:1"}},
+		// issue 9: --poll-interval's value was taken for an argument.
+		{[]string{"asyncfn", "logs", "-f", "transcode", "--poll-interval", "2s", "--tail"}, []string{"asyncfn", "logs", "-f", "transcode", "--poll-interval", "2s", "--tail"}},
+		{[]string{"asyncfn", "logs", "ID", "--filter", "x", "--", "-y"}, []string{"asyncfn", "logs", "--filter", "x", "ID", "--", "-y"}},
 	}
+	app := newApp(&Globals{}, IO{})
 	for _, c := range cases {
-		if got := hoistGlobals(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("hoistGlobals(%q) = %q, want %q", c.in, got, c.want)
+		if got := orderArgs(app, c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("orderArgs(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
