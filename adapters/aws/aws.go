@@ -669,20 +669,6 @@ func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) 
 			durations = append(durations, e.DurationMs)
 		}
 	}
-	st.P50Ms, st.P95Ms, st.MaxMs = percentiles(durations)
+	st.P50Ms, st.P95Ms, st.MaxMs = event.Summarize(durations)
 	return st, nil
-}
-
-func percentiles(d []int64) (p50, p95, max int64) {
-	if len(d) == 0 {
-		return 0, 0, 0
-	}
-	s := append([]int64(nil), d...)
-	for i := 1; i < len(s); i++ { // insertion sort: stats cover few events
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	at := func(p float64) int64 { return s[int(p*float64(len(s)-1)+0.5)] }
-	return at(0.5), at(0.95), s[len(s)-1]
 }

@@ -192,27 +192,3 @@ func TestFilterPattern(t *testing.T) {
 		}
 	}
 }
-
-func TestPercentiles(t *testing.T) {
-	for _, tc := range []struct {
-		in            []int64
-		p50, p95, max int64
-	}{
-		{nil, 0, 0, 0},
-		{[]int64{7}, 7, 7, 7},
-		{[]int64{30, 10, 20}, 20, 30, 30},
-		{[]int64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}, 6, 10, 10},
-	} {
-		in := append([]int64(nil), tc.in...)
-		p50, p95, max := percentiles(in)
-		if p50 != tc.p50 || p95 != tc.p95 || max != tc.max {
-			t.Errorf("percentiles(%v) = %d, %d, %d; want %d, %d, %d", tc.in, p50, p95, max, tc.p50, tc.p95, tc.max)
-		}
-		for i := range in {
-			if in[i] != tc.in[i] {
-				t.Errorf("percentiles sorted its input: %v", in)
-				break
-			}
-		}
-	}
-}

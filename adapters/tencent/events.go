@@ -3,8 +3,6 @@ package tencent
 import (
 	"context"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -236,13 +234,6 @@ func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) 
 			durations = append(durations, ev.DurationMs)
 		}
 	}
-	if len(durations) > 0 {
-		sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
-		rank := func(p float64) int64 {
-			i := int(math.Ceil(p*float64(len(durations)))) - 1
-			return durations[max(i, 0)]
-		}
-		st.P50Ms, st.P95Ms, st.MaxMs = rank(0.50), rank(0.95), durations[len(durations)-1]
-	}
+	st.P50Ms, st.P95Ms, st.MaxMs = event.Summarize(durations)
 	return st, nil
 }

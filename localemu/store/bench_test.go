@@ -21,7 +21,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 		return 0
 	}
 	slices.Sort(ds)
-	return ds[nearestRank(p, len(ds))]
+	return ds[event.NearestRank(p, len(ds))-1]
 }
 
 // BenchmarkInsertEventParallel: concurrent accepts (16 callers per

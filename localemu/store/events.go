@@ -325,8 +325,7 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]Event, int, err
 // retries and backoff included), truncated to milliseconds; only terminal
 // events with both times count. Offset, Limit and Desc are ignored.
 //
-// Nearest rank: the p-th percentile of n sorted durations is the value at
-// 1-based rank ceil(p/100 × n).
+// Percentiles are nearest rank, as on every provider (event.Summarize).
 func (s *Store) Stats(ctx context.Context, q EventQuery) (Stats, error) {
 	q.Statuses = dedupStatuses(q.Statuses)
 	st := Stats{ByStatus: make(map[event.Status]int, len(event.All))}
@@ -385,18 +384,8 @@ func (s *Store) Stats(ctx context.Context, q EventQuery) (Stats, error) {
 	if err := rows.Err(); err != nil {
 		return Stats{}, dbErr(s.path, "stats durations", err)
 	}
-	if n := len(ds); n > 0 {
-		st.P50Ms = ds[nearestRank(50, n)]
-		st.P95Ms = ds[nearestRank(95, n)]
-		st.MaxMs = ds[n-1]
-	}
+	st.P50Ms, st.P95Ms, st.MaxMs = event.Summarize(ds) // ds is sorted: no copy
 	return st, nil
-}
-
-// nearestRank is the 0-based index of the p-th percentile of n sorted values.
-func nearestRank(p, n int) int {
-	r := (p*n + 99) / 100 // ceil(p*n/100)
-	return min(max(r, 1), n) - 1
 }
 
 // PutAttempt inserts or replaces attempt (RequestID, N). The event must

@@ -597,17 +597,6 @@ func TestConcurrentInsertReopen(t *testing.T) {
 	}
 }
 
-func TestNearestRank(t *testing.T) {
-	for _, tc := range []struct{ p, n, want int }{
-		{50, 1, 0}, {95, 1, 0}, {50, 2, 0}, {95, 2, 1}, {50, 10, 4}, {95, 10, 9},
-		{50, 100, 49}, {95, 100, 94}, {100, 7, 6}, {50, 3, 1}, {95, 20, 18},
-	} {
-		if got := nearestRank(tc.p, tc.n); got != tc.want {
-			t.Errorf("nearestRank(%d, %d) = %d, want %d", tc.p, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestStats(t *testing.T) {
 	s := openT(t, t.TempDir())
 	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
