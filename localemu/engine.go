@@ -76,34 +76,41 @@ type Engine struct {
 	fns      map[string]*fnState
 	running  int
 	seq      uint64
-	runs     map[string]*run               // RUNNING events (and ones being started)
-	queued   map[string]*queueItem         // QUEUED events, ready or waiting for a retry
-	waiters  map[string][]chan store.Event // closed-over on a terminal status
+	incs     uint64                        // incarnations handed out (see fnState.inc)
+	events   map[string]*tracked           // every live (non-terminal) event
+	waiters  map[string][]chan store.Event // sent the event once it is terminal
 	wg       sync.WaitGroup
 	stopIdle chan struct{}
+	hooks    testHooks
+}
+
+// testHooks let tests stop the engine at a chosen step, to force an
+// interleaving deterministically; nil in production.
+type testHooks struct {
+	// settling runs after an attempt has ended and before its outcome is
+	// recorded, with no lock held.
+	settling func(requestID string)
 }
 
 type fnState struct {
 	name    string
 	version int
+	// inc identifies this life of the function: a function removed and
+	// created again starts its versions at 1 again, so version numbers alone
+	// cannot tell an instance of the old function from one of the new.
+	inc     uint64
 	cfg     *FunctionConfig
 	code    string // extracted code of the latest version
-	queue   []*queueItem
+	queue   []*tracked
 	running int
 	idle    []*instance
-}
-
-type queueItem struct {
-	id    string
-	fn    string
-	seq   uint64
-	timer *time.Timer // set while waiting for a retry
 }
 
 // run is one attempt in flight.
 type run struct {
 	id          string
 	fn          string
+	inc         uint64 // the function incarnation the event belongs to
 	attempt     int
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -118,6 +125,7 @@ type run struct {
 type instance struct {
 	rt      *runtime.Instance
 	version int
+	inc     uint64 // the function incarnation it runs code of
 	code    string
 	cur     atomic.Pointer[run] // the run being served; read on every output line
 	idleAt  time.Time
@@ -172,8 +180,7 @@ func New(opts Options) (*Engine, error) {
 		workDir:  filepath.Join(opts.StateDir, "work"),
 		instDir:  filepath.Join(opts.StateDir, "instances"),
 		fns:      make(map[string]*fnState),
-		runs:     make(map[string]*run),
-		queued:   make(map[string]*queueItem),
+		events:   make(map[string]*tracked),
 		waiters:  make(map[string][]chan store.Event),
 		stopIdle: make(chan struct{}),
 	}
@@ -218,7 +225,8 @@ func (e *Engine) loadFunctions() error {
 		if err != nil {
 			return fmt.Errorf("localemu: function %s: %w", f.Name, err)
 		}
-		e.fns[f.Name] = &fnState{name: f.Name, version: f.Version, cfg: cfg, code: filepath.Join(e.codeDir, f.CodeSHA256)}
+		e.incs++
+		e.fns[f.Name] = &fnState{name: f.Name, version: f.Version, inc: e.incs, cfg: cfg, code: filepath.Join(e.codeDir, f.CodeSHA256)}
 	}
 	return nil
 }
@@ -232,6 +240,18 @@ func (e *Engine) recover() error {
 	}
 	for i := range evs {
 		ev := evs[i]
+		if ev.InvokeType == event.InvokeRequestResponse && ev.Status == event.Queued {
+			// Its caller went away with the previous process: nobody waits for the answer.
+			now := time.Now().UTC()
+			ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Failed, now, errTypeRestarted, "the emulator stopped before this synchronous invocation ran"
+			if err := e.store.UpdateEvent(ctx, &ev); err != nil {
+				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
+			}
+			continue
+		}
+		e.mu.Lock()
+		t := e.trackLocked(&ev)
+		e.mu.Unlock()
 		if ev.Status == event.Running {
 			done, err := e.finishRecordedAttempt(&ev)
 			if err != nil {
@@ -242,7 +262,7 @@ func (e *Engine) recover() error {
 			}
 			now := time.Now()
 			a := store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, EndedAt: now, Status: event.Failed,
-				ErrorType: "Emulator.Restarted", ErrorMessage: "the emulator stopped while this attempt was running"}
+				ErrorType: errTypeRestarted, ErrorMessage: "the emulator stopped while this attempt was running"}
 			if ev.Attempts == 0 {
 				a.N = 1
 				ev.Attempts = 1
@@ -255,20 +275,10 @@ func (e *Engine) recover() error {
 			if err := e.finishAttempt(&ev, outcome{status: event.Failed, errType: a.ErrorType, errMsg: a.ErrorMessage, ended: now}); err != nil {
 				return err
 			}
-			if ev.Status != event.Queued {
-				continue
-			}
-		} else if ev.InvokeType == event.InvokeRequestResponse {
-			// Its caller went away with the previous process: nobody waits for the answer.
-			now := time.Now().UTC()
-			ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Failed, now, "Emulator.Restarted", "the emulator stopped before this synchronous invocation ran"
-			if err := e.store.UpdateEvent(ctx, &ev); err != nil {
-				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
-			}
-			continue
+			continue // finishAttempt queued a retry or ended the event
 		}
 		e.mu.Lock()
-		e.enqueueLocked(ev.RequestID, ev.Function, ev.NextAttempt)
+		e.enqueueLocked(t, ev.NextAttempt)
 		e.mu.Unlock()
 	}
 	e.mu.Lock()
@@ -369,6 +379,11 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 		fs = &fnState{name: cfg.Name}
 		e.fns[cfg.Name] = fs
 	}
+	if fs.cfg == nil {
+		// Created, or created again after a remove: a new life of the function.
+		e.incs++
+		fs.inc = e.incs
+	}
 	c := cfg
 	fs.version, fs.cfg, fs.code = f.Version, &c, filepath.Join(e.codeDir, sum)
 	// Warm instances of older versions are retired; running ones finish undisturbed.
@@ -424,8 +439,11 @@ func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
 	return e.store.ListFunctions(ctx)
 }
 
-// RemoveFunction deletes a function. Its events are kept; queued ones fail
-// when their turn comes.
+// RemoveFunction deletes a function. Its events are kept. Events still
+// waiting to run end FAILED at once (ResourceNotFound: they never ran on it;
+// Lambda discards a deleted function's queued events); running ones finish
+// their attempt on the old code and are not retried; its instances are
+// retired and never serve a function created again under the same name.
 func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
 	if err := e.store.DeleteFunction(ctx, name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -440,12 +458,32 @@ func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
 		fs.idle = nil
 		fs.cfg = nil
 	}
+	var waiting []*tracked
+	for _, t := range e.events {
+		if t.fn == name && (t.phase == phaseWaiting || t.phase == phaseReady) {
+			e.unqueueLocked(t)
+			waiting = append(waiting, t)
+		}
+	}
 	e.dispatchLocked()
 	e.mu.Unlock()
 	for _, in := range idle {
 		go e.retire(in)
 	}
+	for _, t := range waiting {
+		ev, err := e.store.GetEvent(ctx, t.id)
+		if err != nil {
+			e.log.Error("failing a removed function's event", "requestId", t.id, "err", err)
+			continue
+		}
+		e.endUnrun(&ev, event.Failed, errTypeFunctionRemoved, removedMessage(name),
+			fmt.Sprintf("REMOVED RequestId: %s did not run: function %s was removed", ev.RequestID, name))
+	}
 	return nil
+}
+
+func removedMessage(fn string) string {
+	return "function " + fn + " was removed before this event could run"
 }
 
 // InvokeRequest is one invocation to accept.
@@ -478,6 +516,18 @@ func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, er
 	}
 	if cfg == nil {
 		return store.Event{}, fmt.Errorf("%w: %s", ErrFunctionNotFound, req.Function)
+	}
+	if !async && cfg.ReservedConcurrency != nil {
+		// A synchronous invoke is never queued: at the function's reserved
+		// concurrency Lambda answers 429 TooManyRequestsException with the
+		// reason ReservedFunctionConcurrentInvocationLimitExceeded (Lambda API
+		// reference, Invoke: Errors), and with 0 it throttles every invoke.
+		e.mu.Lock()
+		busy := fs.running
+		e.mu.Unlock()
+		if busy >= *cfg.ReservedConcurrency {
+			return store.Event{}, &ThrottledError{Function: req.Function, Reserved: *cfg.ReservedConcurrency}
+		}
 	}
 	limit := maxSyncPayload
 	if async {
@@ -524,7 +574,7 @@ func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, er
 		return store.Event{}, fmt.Errorf("localemu: record event: %w", err)
 	}
 	e.mu.Lock()
-	e.enqueueLocked(ev.RequestID, ev.Function, time.Time{})
+	e.enqueueLocked(e.trackLocked(&ev), time.Time{})
 	e.dispatchLocked()
 	e.mu.Unlock()
 	if async {
@@ -593,66 +643,6 @@ func (e *Engine) Wait(ctx context.Context, requestID string) (store.Event, error
 	}
 }
 
-// Terminate stops an event: a queued one is taken off the queue, a running
-// one is signalled (SIGTERM then SIGKILL after grace, or SIGKILL at once).
-// It returns the TERMINATED event.
-func (e *Engine) Terminate(ctx context.Context, fn, requestID string, grace time.Duration) (store.Event, error) {
-	ev, err := e.Event(ctx, fn, requestID)
-	if err != nil {
-		return store.Event{}, err
-	}
-	if ev.Status.Terminal() {
-		return ev, fmt.Errorf("%w: %s is %s", ErrEventFinished, requestID, ev.Status)
-	}
-	e.mu.Lock()
-	ch := e.addWaiterLocked(requestID)
-	if item, ok := e.queued[requestID]; ok {
-		e.unqueueLocked(item)
-		e.mu.Unlock()
-		e.removeWaiter(requestID, ch)
-		ev, err := e.store.GetEvent(ctx, requestID)
-		if err != nil {
-			return store.Event{}, err
-		}
-		now := time.Now().UTC()
-		ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Terminated, now, "Terminated", "terminated while queued"
-		ev.NextAttempt = time.Time{}
-		if err := e.store.UpdateEvent(ctx, &ev); err != nil {
-			return store.Event{}, err
-		}
-		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: now, Stream: "platform",
-			Text: "TERMINATED RequestId: " + ev.RequestID + " was removed from the queue"})
-		e.notifyTerminal(ev)
-		return ev, nil
-	}
-	var inst *instance
-	if r, ok := e.runs[requestID]; ok {
-		r.terminating, r.grace = true, grace
-		inst = r.inst
-		if inst == nil {
-			r.cancel() // still starting: the attempt ends before it reaches a process
-		}
-	}
-	e.mu.Unlock()
-	defer e.removeWaiter(requestID, ch)
-	if inst != nil {
-		inst.rt.Terminate(grace)
-	}
-	// Wait for the run to record its outcome. If it finished on its own just
-	// before the signal, the event keeps that outcome.
-	wctx, cancel := context.WithTimeout(ctx, grace+30*time.Second)
-	defer cancel()
-	select {
-	case final := <-ch:
-		if final.Status != event.Terminated {
-			return final, fmt.Errorf("%w: %s is %s", ErrEventFinished, requestID, final.Status)
-		}
-		return final, nil
-	case <-wctx.Done():
-		return ev, fmt.Errorf("localemu: terminate %s: %w", requestID, wctx.Err())
-	}
-}
-
 // Logs returns stored log lines (everything appended so far is included).
 func (e *Engine) Logs(ctx context.Context, q store.LogQuery) ([]store.LogLine, error) {
 	e.logs.flush()
@@ -680,9 +670,13 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	e.closing = true
-	for _, item := range e.queued {
-		if item.timer != nil {
-			item.timer.Stop()
+	for _, t := range e.events {
+		// What waits stays QUEUED in the store for the next start.
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+		if t.expiry != nil {
+			t.expiry.Stop()
 		}
 	}
 	e.mu.Unlock()
@@ -693,8 +687,10 @@ func (e *Engine) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		e.mu.Lock()
-		for _, r := range e.runs {
-			r.cancel()
+		for _, t := range e.events {
+			if t.run != nil {
+				t.run.cancel()
+			}
 		}
 		e.mu.Unlock()
 		<-done
@@ -735,16 +731,6 @@ func (e *Engine) removeWaiter(id string, ch chan store.Event) {
 		delete(e.waiters, id)
 	} else {
 		e.waiters[id] = ws
-	}
-}
-
-func (e *Engine) notifyTerminal(ev store.Event) {
-	e.mu.Lock()
-	ws := e.waiters[ev.RequestID]
-	delete(e.waiters, ev.RequestID)
-	e.mu.Unlock()
-	for _, w := range ws {
-		w <- ev
 	}
 }
 

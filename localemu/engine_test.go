@@ -43,6 +43,12 @@ exports.stubborn = async () => {
   console.log("stubborn job started");
   await sleep(60000);
 };
+exports.partial = async () => new Promise((resolve) => {
+  const work = setTimeout(() => resolve({ partial: false }), 60000);
+  process.once("SIGTERM", () => { console.log("SIGTERM: returning what is done"); clearTimeout(work); resolve({ partial: true }); });
+  console.log("partial job started");
+});
+exports.version = async () => process.env.CODE_VERSION;
 exports.record = async (event) => {
   console.log("destination got " + JSON.stringify(event));
   return event;

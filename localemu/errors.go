@@ -33,3 +33,14 @@ func (e *PayloadTooLargeError) Error() string {
 type InvalidParameterError struct{ Msg string }
 
 func (e *InvalidParameterError) Error() string { return "invalid parameter: " + e.Msg }
+
+// ThrottledError reports a synchronous invoke refused because the function
+// is at its reserved concurrency (Lambda: 429 TooManyRequestsException).
+type ThrottledError struct {
+	Function string
+	Reserved int
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("function %s is at its reserved concurrency of %d: the synchronous invocation was throttled", e.Function, e.Reserved)
+}

@@ -146,7 +146,15 @@ func (c *awsCall) errorf(status int, code, format string, args ...any) {
 func (c *awsCall) engineFail(err error) {
 	var tooLarge *PayloadTooLargeError
 	var invalid *InvalidParameterError
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		// Lambda API reference, Invoke: TooManyRequestsException (429) with
+		// Reason ReservedFunctionConcurrentInvocationLimitExceeded.
+		c.w.Header().Set("X-Amzn-RequestId", c.requestID)
+		c.w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
+		writeJSON(c.w, http.StatusTooManyRequests, map[string]string{"Type": "User", "message": "Rate Exceeded.",
+			"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
 	case errors.Is(err, ErrFunctionNotFound):
 		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s", strings.TrimPrefix(err.Error(), ErrFunctionNotFound.Error()+": "))
 	case errors.Is(err, ErrEventNotFound):

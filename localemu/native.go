@@ -176,7 +176,10 @@ func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
 func nativeFail(w http.ResponseWriter, err error) {
 	var tooLarge *PayloadTooLargeError
 	var invalid *InvalidParameterError
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		writeNativeError(w, http.StatusTooManyRequests, "Throttled", err.Error())
 	case errors.Is(err, ErrFunctionNotFound):
 		writeNativeError(w, http.StatusNotFound, "FunctionNotFound", err.Error())
 	case errors.Is(err, ErrEventNotFound):

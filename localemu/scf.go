@@ -203,7 +203,13 @@ func (s *Server) scfDispatch(ctx context.Context, action string, body []byte) (a
 func scfEngineError(err error) *scfError {
 	var tooLarge *PayloadTooLargeError
 	var invalid *InvalidParameterError
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		// SCF's function status code 432 ResourceLimitReached ("the
+		// concurrency exceeds the limit", SCF docs: function status codes),
+		// reported by Invoke as FailedOperation.InvokeFunction (scf v20180416 errors).
+		return scfErr("FailedOperation.InvokeFunction", "432 ResourceLimitReached: %v", err)
 	case errors.Is(err, ErrFunctionNotFound):
 		return scfErr("ResourceNotFound.Function", "%v", err)
 	case errors.Is(err, ErrEventNotFound):

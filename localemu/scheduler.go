@@ -14,52 +14,6 @@ import (
 	"github.com/asyncfn/asyncfn/localemu/store"
 )
 
-// enqueueLocked puts an event on its function's queue, at once or when due.
-func (e *Engine) enqueueLocked(id, fn string, due time.Time) {
-	e.seq++
-	item := &queueItem{id: id, fn: fn, seq: e.seq}
-	e.queued[id] = item
-	if d := time.Until(due); d > 0 {
-		item.timer = time.AfterFunc(d, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if e.queued[id] != item || e.closing {
-				return
-			}
-			item.timer = nil
-			e.pushLocked(item)
-			e.dispatchLocked()
-		})
-		return
-	}
-	e.pushLocked(item)
-}
-
-func (e *Engine) pushLocked(item *queueItem) {
-	fs := e.fns[item.fn]
-	if fs == nil {
-		fs = &fnState{name: item.fn}
-		e.fns[item.fn] = fs
-	}
-	fs.queue = append(fs.queue, item)
-}
-
-func (e *Engine) unqueueLocked(item *queueItem) {
-	delete(e.queued, item.id)
-	if item.timer != nil {
-		item.timer.Stop()
-		return
-	}
-	if fs := e.fns[item.fn]; fs != nil {
-		for i, q := range fs.queue {
-			if q == item {
-				fs.queue = append(fs.queue[:i], fs.queue[i+1:]...)
-				break
-			}
-		}
-	}
-}
-
 func (fs *fnState) limit(def int) int {
 	if fs.cfg != nil && fs.cfg.ReservedConcurrency != nil {
 		return *fs.cfg.ReservedConcurrency
@@ -86,13 +40,12 @@ func (e *Engine) dispatchLocked() {
 		if best == nil {
 			return
 		}
-		item := best.queue[0]
+		t := best.queue[0]
 		best.queue[0] = nil
 		best.queue = best.queue[1:]
-		delete(e.queued, item.id)
 		ctx, cancel := context.WithCancel(context.Background())
-		r := &run{id: item.id, fn: item.fn, ctx: ctx, cancel: cancel}
-		e.runs[item.id] = r
+		r := &run{id: t.id, fn: t.fn, inc: t.inc, ctx: ctx, cancel: cancel}
+		t.phase, t.run = phaseRunning, r
 		e.running++
 		best.running++
 		e.wg.Add(1)
@@ -123,15 +76,16 @@ func (e *Engine) execute(fs *fnState, r *run) {
 	}
 
 	e.mu.Lock()
-	delete(e.runs, r.id)
-	if oc.status != event.Terminated && r.terminating {
-		// Terminate arrived while the attempt was ending: a handler that was
-		// killed by the signal reports a crash, which is the termination.
-		if oc.status != event.Succeeded {
-			oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
-		}
+	if t := e.events[r.id]; t != nil && t.run == r {
+		t.phase, t.run = phaseSettling, nil
 	}
-	keep := inst != nil && oc.reusable() && !r.terminating && !e.closing && fs.cfg != nil && inst.version == fs.version
+	if r.terminating && oc.status != event.Terminated && ev != nil {
+		// Terminate was asked while the attempt ran: whatever the handler did
+		// after the signal — crashed, failed, or returned a result it saved
+		// on SIGTERM — the event was stopped on request. A result is kept.
+		oc.status, oc.errType, oc.errMsg = event.Terminated, errTypeTerminated, "terminated on request"
+	}
+	keep := inst != nil && oc.reusable() && !r.terminating && !e.closing && fs.cfg != nil && inst.version == fs.version && inst.inc == fs.inc
 	if inst != nil {
 		inst.cur.Store(nil)
 		if keep {
@@ -144,10 +98,15 @@ func (e *Engine) execute(fs *fnState, r *run) {
 		e.retire(inst)
 	}
 
+	if e.hooks.settling != nil {
+		e.hooks.settling(r.id)
+	}
 	if ev != nil {
 		if err := e.finishAttempt(ev, oc); err != nil {
 			e.log.Error("recording event outcome", "requestId", r.id, "err", err)
 		}
+	} else if cur, err := e.store.GetEvent(ctx, r.id); err == nil && cur.Status.Terminal() {
+		e.settle(cur) // it had ended before this attempt could start
 	}
 
 	e.mu.Lock()
@@ -176,20 +135,23 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 	e.mu.Lock()
 	cfg, version, code := fs.cfg, fs.version, fs.code
+	if fs.inc != r.inc {
+		cfg = nil // removed and created again: the event belonged to the old function
+	}
 	e.mu.Unlock()
 
-	ev.Attempts++
-	r.attempt = ev.Attempts
+	// An event that cannot run now ends without an attempt (oc.started stays zero).
 	if cfg == nil {
-		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, "ResourceNotFound", "function "+fs.name+" no longer exists", now
+		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, errTypeFunctionRemoved, removedMessage(fs.name), now
 		return nil, &ev, oc, nil
 	}
 	if ev.InvokeType == event.InvokeEvent && now.Sub(ev.CreatedAt) > cfg.maxEventAge() {
-		oc.status, oc.errType, oc.ended = event.Failed, "EventAgeExceeded", now
-		oc.errMsg = fmt.Sprintf("the event waited longer than its maximum age of %s", cfg.maxEventAge())
-		ev.Attempts-- // it never ran this time
+		oc.status, oc.errType, oc.ended = event.Failed, errTypeEventAge, now
+		oc.errMsg = ageExceededMessage(cfg.maxEventAge(), &ev)
 		return nil, &ev, oc, nil
 	}
+	ev.Attempts++
+	r.attempt = ev.Attempts
 	ev.Status, ev.Version = event.Running, version
 	if ev.StartedAt.IsZero() {
 		ev.StartedAt = now
@@ -204,7 +166,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	inst, err := e.acquire(r, fs, cfg, version, code)
 	if err != nil {
 		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, "Runtime.StartError", err.Error(), time.Now().UTC()
-		if errors.Is(err, context.Canceled) && r.terminating {
+		if errors.Is(err, context.Canceled) && e.terminating(r) {
 			oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
 		}
 		e.platformLog(r, "END RequestId: %s", ev.RequestID)
@@ -230,7 +192,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	case err == nil:
 		oc.status, oc.errType, oc.errMsg = event.Failed, resp.Error.Type, resp.Error.Message
 		e.platformLog(r, "%s\t%s\tERROR\t%s: %s", oc.ended.Format(time.RFC3339Nano), ev.RequestID, resp.Error.Type, resp.Error.Message)
-	case r.terminating:
+	case e.terminating(r):
 		oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
 	case errors.As(err, &exit) && exit.OutOfMemoryMB > 0:
 		// The process tree outgrew memorySize, as Lambda and SCF enforce it.
@@ -273,7 +235,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 			continue
 		default:
 		}
-		if in.version != version {
+		if in.version != version || in.inc != r.inc {
 			go e.retire(in)
 			continue
 		}
@@ -284,7 +246,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 	}
 	e.mu.Unlock()
 
-	in := &instance{version: version, code: code}
+	in := &instance{version: version, inc: r.inc, code: code}
 	rcfg := runtime.Config{
 		Function: cfg.Name,
 		Version:  version,
@@ -360,8 +322,16 @@ func (e *Engine) platformLog(r *run, format string, args ...any) {
 		Stream: "platform", Text: fmt.Sprintf(format, args...)})
 }
 
+// terminating reports whether a Terminate has signalled the run.
+func (e *Engine) terminating(r *run) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return r.terminating
+}
+
 // finishAttempt records an attempt's outcome and decides what comes next:
 // a retry (QUEUED with a due time) or a terminal status and its destination.
+// A Terminate that arrived since the attempt ended wins over a retry.
 func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	ctx := context.Background()
 	// The attempt's end is saved with the event's next state, in one operation.
@@ -376,48 +346,75 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 		}
 		return e.store.UpdateEvent(ctx, ev)
 	}
-	ev.DurationMs, ev.MaxMemoryMB = oc.duration.Milliseconds(), oc.memoryMB
-	ev.Result, ev.ErrorType, ev.ErrorMessage = oc.result, oc.errType, oc.errMsg
+	if !oc.started.IsZero() || oc.duration > 0 {
+		// It ran: the event reports this attempt (an event that could not run
+		// now keeps what its last attempt reported).
+		ev.DurationMs, ev.MaxMemoryMB = oc.duration.Milliseconds(), oc.memoryMB
+		ev.Result = oc.result
+	}
+	ev.ErrorType, ev.ErrorMessage = oc.errType, oc.errMsg
 
-	retry := false
-	var delay time.Duration
-	if (oc.status == event.Failed || oc.status == event.TimedOut) && ev.InvokeType == event.InvokeEvent && oc.errType != "EventAgeExceeded" {
-		e.mu.Lock()
-		var cfg *FunctionConfig
-		if fs := e.fns[ev.Function]; fs != nil {
-			cfg = fs.cfg
-		}
-		e.mu.Unlock()
-		if cfg != nil && ev.Attempts <= cfg.retryAttempts() {
-			delay = e.opts.Backoff(ev.Attempts)
-			retry = time.Since(ev.CreatedAt)+delay <= cfg.maxEventAge()
+	e.mu.Lock()
+	var cfg *FunctionConfig
+	var t *tracked
+	if fs := e.fns[ev.Function]; fs != nil {
+		cfg = fs.cfg
+		if t = e.events[ev.RequestID]; t != nil && fs.inc != t.inc {
+			cfg = nil // the function was removed (and maybe created again) since
 		}
 	}
+	stop := e.stopRequestedLocked(ev.RequestID)
+	e.mu.Unlock()
+
+	retry := !stop && (oc.status == event.Failed || oc.status == event.TimedOut) && ev.InvokeType == event.InvokeEvent &&
+		oc.errType != errTypeEventAge && oc.errType != errTypeFunctionRemoved && cfg != nil && ev.Attempts <= cfg.retryAttempts()
+	if retry && time.Since(ev.CreatedAt) >= cfg.maxEventAge() {
+		// Old enough already: it ends here, and says why.
+		retry = false
+		oc.errType, oc.errMsg = errTypeEventAge, ageExceededMessage(cfg.maxEventAge(), ev)
+		ev.ErrorType, ev.ErrorMessage = oc.errType, oc.errMsg
+	}
 	if retry {
+		delay := e.opts.Backoff(ev.Attempts)
 		ev.Status = event.Queued
 		ev.NextAttempt = time.Now().UTC().Add(delay)
 		if err := save(); err != nil {
 			return err
 		}
+		attempt = nil // saved
 		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: time.Now().UTC(), Stream: "platform",
 			Text: fmt.Sprintf("RETRY RequestId: %s attempt %d ended %s (%s); retrying in %s", ev.RequestID, ev.Attempts, oc.status, oc.errType, delay)})
 		e.mu.Lock()
-		if !e.closing {
-			e.enqueueLocked(ev.RequestID, ev.Function, ev.NextAttempt)
+		if t != nil && e.events[ev.RequestID] == t && t.stop == nil {
+			if !e.closing {
+				e.enqueueLocked(t, ev.NextAttempt)
+			}
+			// Closing: it stays QUEUED in the store for the next start.
+			e.mu.Unlock()
+			return nil
 		}
+		stop = t != nil && t.stop != nil
 		e.mu.Unlock()
-		return nil
+		if !stop {
+			return nil
+		}
+	}
+	if stop && oc.status != event.Terminated {
+		oc.status = event.Terminated
+		ev.ErrorType, ev.ErrorMessage = errTypeTerminated, "terminated on request"
+		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: time.Now().UTC(), Stream: "platform",
+			Text: "TERMINATED RequestId: " + ev.RequestID + " was stopped on request between attempts"})
 	}
 	ev.Status = oc.status
 	ev.EndedAt = oc.ended
-	if ev.EndedAt.IsZero() {
+	if ev.EndedAt.IsZero() || ev.Status == event.Terminated && oc.ended.IsZero() {
 		ev.EndedAt = time.Now().UTC()
 	}
 	ev.NextAttempt = time.Time{}
 	if err := save(); err != nil {
 		return err
 	}
-	e.notifyTerminal(*ev)
+	e.settle(*ev)
 	e.sendDestination(*ev)
 	return nil
 }
@@ -440,7 +437,7 @@ func (e *Engine) sendDestination(ev store.Event) {
 	target, condition := cfg.Async.OnFailure, "RetriesExhausted"
 	if ev.Status == event.Succeeded {
 		target, condition = cfg.Async.OnSuccess, "Success"
-	} else if ev.ErrorType == "EventAgeExceeded" {
+	} else if ev.ErrorType == errTypeEventAge {
 		condition = "EventAgeExceeded"
 	}
 	if target == "" {

@@ -1,0 +1,212 @@
+package localemu
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu/store"
+)
+
+// A Terminate that arrives after a failed attempt has ended and before its
+// retry is queued must win: the event ends TERMINATED and is not retried.
+// The window is held open by a hook, so the interleaving is forced, not hoped for.
+func TestTerminateBetweenAttemptAndRetry(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	two := 2
+	deploy(t, e, "flaky", "fail", func(c *FunctionConfig) { c.Async.RetryAttempts = &two })
+
+	inWindow := make(chan string, 1)
+	release := make(chan struct{})
+	e.hooks.settling = func(id string) {
+		select {
+		case inWindow <- id:
+			<-release // hold only the first attempt's hand-off
+		default:
+		}
+	}
+	ev := invokeAsync(t, e, "flaky", `{}`)
+	if got := <-inWindow; got != ev.RequestID {
+		t.Fatalf("hook saw %s", got)
+	}
+	type result struct {
+		ev  store.Event
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		final, err := e.Terminate(context.Background(), "flaky", ev.RequestID, 0)
+		done <- result{final, err}
+	}()
+	// Wait until the request is recorded on the event, then let the engine go on.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		e.mu.Lock()
+		recorded := e.stopRequestedLocked(ev.RequestID)
+		e.mu.Unlock()
+		if recorded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Terminate never recorded its request")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	r := <-done
+	if r.err != nil || r.ev.Status != event.Terminated {
+		t.Fatalf("terminate = %s, %v; want TERMINATED", r.ev.Status, r.err)
+	}
+	final := wait(t, e, ev.RequestID)
+	if final.Status != event.Terminated || final.Attempts != 1 {
+		t.Fatalf("final = %s after %d attempts, want TERMINATED after 1", final.Status, final.Attempts)
+	}
+	time.Sleep(200 * time.Millisecond) // a retry, had one been queued, would run now (backoff 50 ms)
+	if again, _ := e.Event(context.Background(), "", ev.RequestID); again.Attempts != 1 || again.Status != event.Terminated {
+		t.Fatalf("after terminate: %s, %d attempts", again.Status, again.Attempts)
+	}
+}
+
+// A terminate requested while the event runs ends it TERMINATED even when
+// the handler survives SIGTERM and returns; what it returned is kept.
+func TestGracefulTerminateThatReturns(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	deploy(t, e, "partial", "partial", nil)
+	ev := invokeAsync(t, e, "partial", `{}`)
+	waitLog(t, e, ev.RequestID, "partial job started")
+	final, err := e.Terminate(context.Background(), "partial", ev.RequestID, 5*time.Second)
+	if err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+	if final.Status != event.Terminated || string(final.Result) != `{"partial":true}` {
+		t.Fatalf("final = %s result %s, want TERMINATED with the partial result\n%s", final.Status, final.Result, logText(t, e, ev.RequestID))
+	}
+	waitLog(t, e, ev.RequestID, "SIGTERM: returning what is done")
+}
+
+// deployVersion deploys the "version" handler with CODE_VERSION set, as a
+// code change would: a new zip each time.
+func deployVersion(t *testing.T, e *Engine, name, v string) {
+	t.Helper()
+	deploy(t, e, name, "version", func(c *FunctionConfig) {
+		c.Provider = "aws"
+		c.Runtime = "nodejs20.x"
+		c.Environment = map[string]string{"CODE_VERSION": v}
+	})
+}
+
+// An instance never outlives its function: after remove and a new deploy
+// under the same name (versions start at 1 again), no invoke reaches the
+// old code, not even through the instance that was busy during the remove.
+func TestRemoveThenDeployRunsTheNewCode(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	deploy(t, e, "job", "ok", nil)
+	busy := invokeAsync(t, e, "job", `{"ms": 1500}`)
+	waitLog(t, e, busy.RequestID, "working on")
+	queued := make([]store.Event, 0, 2)
+	one := 1
+	deploy(t, e, "job", "ok", func(c *FunctionConfig) { c.ReservedConcurrency = &one })
+	for i := 0; i < 2; i++ {
+		queued = append(queued, invokeAsync(t, e, "job", `{}`))
+	}
+	if err := e.RemoveFunction(context.Background(), "job"); err != nil {
+		t.Fatal(err)
+	}
+	// Events still waiting end at once, without an attempt.
+	for _, q := range queued {
+		ev, err := e.Event(context.Background(), "", q.RequestID)
+		if err != nil || ev.Status != event.Failed || ev.ErrorType != errTypeFunctionRemoved || ev.Attempts != 0 {
+			t.Fatalf("queued event after remove: %s %s, %d attempts (%v)", ev.Status, ev.ErrorType, ev.Attempts, err)
+		}
+	}
+	deployVersion(t, e, "job", "B")
+	// The running event finishes on the old code and is not retried.
+	if final := wait(t, e, busy.RequestID); final.Status != event.Succeeded {
+		t.Fatalf("the event running at remove: %s %s", final.Status, final.ErrorMessage)
+	}
+	for i := 0; i < 3; i++ {
+		got, err := e.Invoke(context.Background(), InvokeRequest{Function: "job", Payload: []byte(`{}`)})
+		if err != nil || string(got.Result) != `"B"` {
+			t.Fatalf("invoke %d after remove and deploy: %s %s (%v), want \"B\"", i, got.Status, got.Result, err)
+		}
+	}
+}
+
+// invokeAged accepts an async event as Invoke does, but created age ago: a
+// function's maximum event age is at least a minute, too long to wait for.
+func invokeAged(t *testing.T, e *Engine, fn string, age time.Duration) store.Event {
+	t.Helper()
+	ev := store.Event{RequestID: uuid.NewString(), Function: fn, Version: 1, InvokeType: event.InvokeEvent,
+		Payload: []byte(`{}`), Status: event.Queued, CreatedAt: time.Now().UTC().Add(-age)}
+	if err := e.store.InsertEvent(context.Background(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	e.enqueueLocked(e.trackLocked(&ev), time.Time{})
+	e.dispatchLocked()
+	e.mu.Unlock()
+	return ev
+}
+
+// Events expire at their maximum age wherever they wait, say why, and reach
+// the on-failure destination with the condition EventAgeExceeded.
+func TestEventAgeExpiresWaitingEvents(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{Backoff: func(int) time.Duration { return 2 * time.Second }})
+	defer closeEngine(t, e)
+	zero, two := 0, 2
+	deploy(t, e, "dlq", "record", nil)
+	deploy(t, e, "throttled", "ok", func(c *FunctionConfig) {
+		c.Provider = "aws"
+		c.ReservedConcurrency = &zero
+		c.Async.MaxEventAge = 60
+		c.Async.OnFailure = "dlq"
+	})
+	deploy(t, e, "failing", "fail", func(c *FunctionConfig) {
+		c.Provider = "aws"
+		c.Async.RetryAttempts = &two
+		c.Async.MaxEventAge = 60
+	})
+
+	t.Run("queued behind a reserved concurrency of 0", func(t *testing.T) {
+		ev := invokeAged(t, e, "throttled", 59500*time.Millisecond)
+		final := wait(t, e, ev.RequestID)
+		if final.Status != event.Failed || final.ErrorType != errTypeEventAge || final.Attempts != 0 {
+			t.Fatalf("final = %s %s after %d attempts", final.Status, final.ErrorType, final.Attempts)
+		}
+		if !strings.Contains(logText(t, e, ev.RequestID), "EXPIRED RequestId: "+ev.RequestID) {
+			t.Errorf("no EXPIRED line in the event's log:\n%s", logText(t, e, ev.RequestID))
+		}
+		waitLog(t, e, ev.RequestID, "DESTINATION dlq invoked")
+	})
+	t.Run("waiting for a retry", func(t *testing.T) {
+		ev := invokeAged(t, e, "failing", 58*time.Second)
+		final := wait(t, e, ev.RequestID)
+		if final.Status != event.Failed || final.ErrorType != errTypeEventAge || final.Attempts != 1 {
+			t.Fatalf("final = %s %s after %d attempts", final.Status, final.ErrorType, final.Attempts)
+		}
+		if !strings.Contains(final.ErrorMessage, "source file not found") {
+			t.Errorf("the message should keep the last attempt's error: %q", final.ErrorMessage)
+		}
+		if got := final.EndedAt.Sub(final.CreatedAt); got < 59*time.Second || got > 62*time.Second {
+			t.Errorf("ended %s after creation, want at its maximum age (60 s)", got)
+		}
+	})
+	t.Run("a synchronous invoke is throttled, not queued", func(t *testing.T) {
+		_, err := e.Invoke(context.Background(), InvokeRequest{Function: "throttled", Payload: []byte(`{}`)})
+		var throttled *ThrottledError
+		if !errors.As(err, &throttled) {
+			t.Fatalf("err = %v, want a ThrottledError", err)
+		}
+	})
+}
