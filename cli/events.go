@@ -262,8 +262,16 @@ func runEventsTerminate(ctx context.Context, o *eventsTerminateOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Grace > 0 {
-		fmt.Fprintf(o.IO.Err, "Sending SIGTERM to %s; SIGKILL after %s ...\n", o.RequestID, o.Grace)
+	// Ask first, so that nothing is announced for an event that has already
+	// finished (or is only queued: that one leaves the queue, no signal).
+	// Should the lookup fail, the terminate call itself gives the answer.
+	if ev, err := t.provider.Event(ctx, fn.DeployedName, o.RequestID); err == nil {
+		if ev.Status.Terminal() {
+			return fmt.Errorf("terminate %s: the event already finished: %s", o.RequestID, ev.Status)
+		}
+		if o.Grace > 0 && ev.Status == event.Running {
+			fmt.Fprintf(o.IO.Err, "%s is RUNNING: sending SIGTERM; SIGKILL after %s if it has not stopped ...\n", o.RequestID, o.Grace)
+		}
 	}
 	if err := t.provider.Terminate(ctx, fn.DeployedName, o.RequestID, o.Grace); err != nil {
 		return fmt.Errorf("terminate %s: %w", o.RequestID, err)

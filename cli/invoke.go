@@ -3,11 +3,19 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"net"
+	"regexp"
+	"strconv"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/spec"
 )
 
 // invokeOptions: asyncfn invoke.
@@ -55,16 +63,35 @@ func runInvoke(ctx context.Context, o *invokeOptions) error {
 	if err != nil {
 		return err
 	}
+	// A cloud sends a sync invoke's log tail in the same answer; with JSON
+	// output it is asked for so that the duration can be read from it when
+	// the provider reports none (Lambda's REPORT line).
+	logTail := o.Log || (o.JSON() && !o.Async && !o.Local)
+	start := time.Now()
 	inv, err := t.provider.Invoke(ctx, fn.DeployedName, payload, adapters.InvokeOptions{
-		Async: o.Async, Qualifier: o.Qualifier, DurableName: o.DurableName, LogTail: o.Log})
+		Async: o.Async, Qualifier: o.Qualifier, DurableName: o.DurableName, LogTail: logTail})
 	if err != nil {
+		if !o.Async {
+			return syncInvokeFailed(ctx, t, fn, start, err)
+		}
 		return fmt.Errorf("invoke %s: %w", fn.Name, err)
 	}
 	if o.Log && inv.Log != "" {
 		fmt.Fprint(o.IO.Err, inv.Log)
 	}
 	if o.JSON() {
-		if err := writeJSONOut(o.IO.Out, inv); err != nil {
+		out := invokeOutput{RequestID: inv.RequestID, Status: inv.Status, Result: inv.Result, Error: inv.Error, ExecutionARN: inv.ExecutionARN}
+		if o.Log {
+			out.Log = inv.Log
+		}
+		if !o.Async {
+			d := inv.DurationMs
+			if d == 0 {
+				d = reportedDuration(inv.Log, inv.RequestID)
+			}
+			out.DurationMs = &d
+		}
+		if err := writeJSONOut(o.IO.Out, out); err != nil {
 			return err
 		}
 	} else if o.Async {
@@ -79,4 +106,118 @@ func runInvoke(ctx context.Context, o *invokeOptions) error {
 		return &exitCodeError{code: exitFailure}
 	}
 	return nil
+}
+
+// invokeOutput is `invoke --output json`: adapters.Invocation, with
+// durationMs in every sync invoke's answer (0 is a duration too).
+type invokeOutput struct {
+	RequestID    string                  `json:"requestId"`
+	Status       event.Status            `json:"status,omitempty"`
+	Result       json.RawMessage         `json:"result,omitempty"`
+	Error        *adapters.FunctionError `json:"error,omitempty"`
+	Log          string                  `json:"log,omitempty"`
+	ExecutionARN string                  `json:"executionArn,omitempty"`
+	DurationMs   *int64                  `json:"durationMs,omitempty"`
+}
+
+var reportLine = regexp.MustCompile(`(?m)^REPORT RequestId: (\S+)\s+Duration: ([0-9.]+) ms`)
+
+// reportedDuration reads the duration from a Lambda REPORT line of the
+// request in a log tail, or 0.
+func reportedDuration(log, requestID string) int64 {
+	for _, m := range reportLine.FindAllStringSubmatch(log, -1) {
+		if requestID != "" && m[1] != requestID {
+			continue
+		}
+		if f, err := strconv.ParseFloat(m[2], 64); err == nil {
+			return int64(math.Round(f))
+		}
+	}
+	return 0
+}
+
+// syncInvokeFailed explains a sync invoke that ended without an answer. If
+// the request reached the provider (the connection closed while waiting, or
+// the user interrupted the command), the event exists: say what became of
+// it rather than blame the connection. Only when that cannot be found out
+// either is the original error (which names the endpoint) reported.
+func syncInvokeFailed(ctx context.Context, t *target, fn *spec.Function, start time.Time, err error) error {
+	wrapped := fmt.Errorf("invoke %s: %w", fn.Name, err)
+	var apiErr *adapters.APIError
+	var opErr *net.OpError
+	if errors.As(err, &apiErr) || errors.As(err, &opErr) && opErr.Op == "dial" {
+		return wrapped // an answer, or no connection at all: nothing was started
+	}
+	interrupted := ctx.Err() != nil
+	lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ev, found, lerr := findSyncEvent(lctx, t, fn, start, !interrupted)
+	if lerr != nil {
+		return wrapped
+	}
+	if !found {
+		if interrupted {
+			return fmt.Errorf("invoke %s: interrupted while waiting for the result; the invocation may still be running (asyncfn events list -f %s)", fn.Name, fn.Name)
+		}
+		return wrapped
+	}
+	if ev.Status.Terminal() {
+		msg := fmt.Sprintf("RequestId %s ended %s", ev.RequestID, ev.Status)
+		if ev.ErrorType != "" || ev.ErrorMessage != "" {
+			msg += fmt.Sprintf(" (%s: %s)", ev.ErrorType, ev.ErrorMessage)
+		}
+		if interrupted {
+			return fmt.Errorf("invoke %s: interrupted while waiting; %s", fn.Name, msg)
+		}
+		return fmt.Errorf("invoke %s: no result came back: %s", fn.Name, msg)
+	}
+	if interrupted {
+		return fmt.Errorf("invoke %s: interrupted while waiting; RequestId %s is still %s and goes on without this command (asyncfn events terminate %s -f %s stops it)",
+			fn.Name, ev.RequestID, ev.Status, ev.RequestID, fn.Name)
+	}
+	return fmt.Errorf("invoke %s: the connection closed before the result came back (%v); RequestId %s is %s (asyncfn events get %s -f %s)",
+		fn.Name, rootCause(err), ev.RequestID, ev.Status, ev.RequestID, fn.Name)
+}
+
+// rootCause is the innermost error of a chain (such as EOF), without the
+// hints the layers above it added.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// findSyncEvent finds the one sync event of fn created since start (an
+// answerless invoke has no RequestId). With settle it waits a little for the
+// event to finish: a connection closed by a killed run is answered just
+// before the status is recorded.
+func findSyncEvent(ctx context.Context, t *target, fn *spec.Function, start time.Time, settle bool) (adapters.Event, bool, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		page, err := t.provider.Events(ctx, fn.DeployedName, adapters.EventQuery{Since: start.Add(-time.Second), Desc: true, Limit: 100})
+		if err != nil {
+			return adapters.Event{}, false, err
+		}
+		var mine []adapters.Event
+		for _, ev := range page.Events {
+			if ev.InvokeType == event.InvokeRequestResponse && !ev.CreatedAt.Before(start.Add(-time.Second)) {
+				mine = append(mine, ev)
+			}
+		}
+		if len(mine) != 1 {
+			return adapters.Event{}, false, nil // none, or not knowable which
+		}
+		if !settle || mine[0].Status.Terminal() || time.Now().After(deadline) {
+			return mine[0], true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return mine[0], true, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
