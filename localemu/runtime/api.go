@@ -35,6 +35,12 @@ import (
 // Errors are JSON {"errorType","errorMessage"}: 400 for a request id that is not
 // in flight, 403 for an init error after the first invocation, 404 for an
 // unknown path, 413 for a response over 6 MB.
+//
+// Every JSON body ends with a newline. Lambda's runtime API does so (its
+// emulator, aws-lambda-runtime-interface-emulator, renders bodies with
+// json.Encoder). SCF documents no body for init/ready or invocation/response;
+// its own bash example prints them with curl -s, and without the newline the
+// handler's next echo would be glued to {"status":"OK"}.
 const (
 	headerRequestID  = "Lambda-Runtime-Aws-Request-Id"
 	headerDeadline   = "Lambda-Runtime-Deadline-Ms"
@@ -85,6 +91,9 @@ func (i *Instance) routes() http.Handler {
 func (i *Instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	i.mu.Lock()
 	stale := i.current
+	if i.firstNext.IsZero() {
+		i.firstNext = time.Now() // the init phase ends
+	}
 	i.mu.Unlock()
 	if stale != nil {
 		// Asking for more work without answering: the invocation cannot succeed.
@@ -98,24 +107,35 @@ func (i *Instance) handleNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := inv.req
+	// The deadline starts now: the init phase does not count against it.
+	now := time.Now()
+	if inv.deadline.IsZero() {
+		inv.deadline = now.Add(inv.timeout)
+	}
+	inv.handedAt = now
 	i.mu.Lock()
 	i.current = inv
+	i.handedAny = true
 	i.setLogID(req.RequestID)
 	i.mu.Unlock()
+	close(inv.handed)
 
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set(headerRequestID, req.RequestID)
-	h.Set(headerDeadline, strconv.FormatInt(req.Deadline.UnixMilli(), 10))
+	h.Set(headerDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 	if i.cfg.ARN != "" {
 		h.Set(headerARN, i.cfg.ARN)
 	}
 	if req.TraceID != "" {
 		h.Set(headerTraceID, req.TraceID)
 	}
-	limit := i.cfg.Timeout
+	limit := inv.timeout
 	if limit <= 0 {
-		limit = time.Until(req.Deadline)
+		limit = i.cfg.Timeout
+	}
+	if limit <= 0 {
+		limit = time.Until(inv.deadline)
 	}
 	// Set directly to keep the lower-case names SCF uses.
 	h["request_id"] = []string{req.RequestID}
@@ -218,13 +238,16 @@ func (i *Instance) handleInitError(w http.ResponseWriter, r *http.Request, scf b
 }
 
 // deliver hands the runtime's answer to the waiting Invoke. Output written
-// before the answer is attributed to the invocation first.
+// before the answer is attributed to the invocation first: every line it
+// wrote is delivered before Invoke returns.
 func (i *Instance) deliver(inv *invocation, a answer) {
+	inv.answering.Store(true)
 	i.syncLogs()
 	i.mu.Lock()
 	if i.current == inv {
 		i.current = nil
 		i.setLogID("")
+		i.streams[1].resetTail() // ExitError quotes what came after this answer
 	}
 	i.mu.Unlock()
 	select {
@@ -294,6 +317,7 @@ func writeAPIError(w http.ResponseWriter, code int, typ, msg string) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, _ := json.Marshal(v)
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)

@@ -29,17 +29,20 @@ const (
 	// defaultSampleEvery is how often memory is sampled during an invocation,
 	// and the age at which the process table is read anew.
 	defaultSampleEvery = 250 * time.Millisecond
+	// DefaultInitTimeout is Lambda's bound on the init phase (see Invoke).
+	DefaultInitTimeout = 10 * time.Second
 )
 
 // Instance is one running function process and its Runtime API listener.
 type Instance struct {
-	cfg    Config
-	family string
-	cmd    *exec.Cmd
-	pid    int
-	srv    *http.Server
-	ln     net.Listener
-	tmpDir string // removed at exit when Start created it
+	cfg     Config
+	family  string
+	cmd     *exec.Cmd
+	pid     int
+	srv     *http.Server
+	ln      net.Listener
+	tmpDir  string    // removed at exit when Start created it
+	started time.Time // when the process started: the init phase begins
 
 	nextCh     chan *invocation // Invoke → the runtime's pending GET /next
 	exited     chan struct{}    // closed when the leader has exited (not yet reaped)
@@ -47,13 +50,21 @@ type Instance struct {
 	initFailed chan struct{}    // closed on /init/error
 
 	busy    atomic.Bool
-	logID   atomic.Pointer[string] // request id that output is attributed to
-	streams [2]*stream             // stdout, stderr
+	streams [2]*stream // stdout, stderr
 	procs   *ProcTable
 	oomKB   atomic.Int64 // resident memory that broke Config.MemoryLimitMB
 
+	// Output attribution (see route): logMu is taken after mu, never before.
+	logMu     sync.Mutex
+	logID     string // request id that output is attributed to right now
+	holding   bool   // output is held until the first Invoke names its request
+	held      []Line
+	heldBytes int
+
 	mu        sync.Mutex
 	current   *invocation    // handed to the runtime, not yet answered
+	firstNext time.Time      // when the runtime first asked for an invocation: init ended
+	handedAny bool           // an invocation was handed to the runtime
 	initErr   *FunctionError // from /init/error
 	reaped    bool           // the leader was reaped: its pgid may be reused, never signal it again
 	exitErr   *ExitError     // set before done is closed
@@ -64,8 +75,15 @@ type Instance struct {
 
 // invocation is one request handed to the runtime.
 type invocation struct {
-	req    Request
-	result chan answer // buffered: the runtime's answer
+	req     Request
+	timeout time.Duration // the function's timeout; 0 with a fixed deadline
+	result  chan answer   // buffered: the runtime's answer
+	handed  chan struct{} // closed by handleNext once deadline and handedAt are set
+	// deadline is set by handleNext at the handoff (handedAt + timeout) unless
+	// Invoke fixed it before (Request.Deadline, or an init timeout).
+	deadline  time.Time
+	handedAt  time.Time
+	answering atomic.Bool // the runtime answered; its output is being synced
 }
 
 // answer is the runtime's reply to an invocation.
@@ -145,8 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	} else {
 		i.tmpDir = tmpDir
 	}
-	empty := ""
-	i.logID.Store(&empty)
+	i.holding = true
 	i.srv = &http.Server{Handler: i.routes(), ReadHeaderTimeout: 30 * time.Second}
 	go func() {
 		defer close(i.serveDone)
@@ -185,7 +202,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	// The child holds its own copies; ours must go so that EOF arrives when it exits.
 	closeAll(nil, writeEnds)
-	i.cmd, i.pid = cmd, cmd.Process.Pid
+	i.cmd, i.pid, i.started = cmd, cmd.Process.Pid, time.Now()
 	i.procs = cfg.Procs
 	if i.procs == nil {
 		i.procs = NewProcTable(defaultSampleEvery)
@@ -286,40 +303,138 @@ func (i *Instance) stopServer() {
 // Invoke hands req to the runtime's pending GET /next (waiting for the runtime
 // to ask, e.g. during init) and waits for its /response or /error.
 //
-// It returns ctx.Err() if ctx ends first — the engine enforces timeouts through
-// ctx's deadline and then terminates the instance; an *ExitError if the process
-// ends before answering or its initialisation failed; ErrBusy if another Invoke
-// is in progress. A function error is not a Go error: it is Response.Error.
-// With ctx.Err() or an *ExitError the Response still carries the Duration and
-// MaxMemoryMB of what ran.
+// Timeouts are the clouds': the deadline starts when the invocation is handed
+// to the runtime, deadline = handoff + req.Timeout, so a cold start's
+// initialisation does not count against it (Response.InitDuration reports it).
+// Initialisation has its own bound, Config.InitTimeout (default 10 s): AWS,
+// "Lambda execution environment lifecycle" (Init phase): "The Init phase is
+// limited to 10 seconds. If all three tasks do not complete within 10 seconds,
+// Lambda retries the Init phase at the time of the first function invocation
+// with the configured function timeout." and "If a function crashes or times
+// out during the Init phase, Lambda emits error information in the INIT_REPORT
+// log." When the bound passes before the runtime's first /next, the instance
+// delivers the line "INIT_REPORT Init Duration: N ms\tPhase: init\tStatus:
+// timeout" (Stream "platform", the invocation's RequestID) and, where Lambda
+// would start the init again under the function's timeout, lets the same
+// initialisation go on under it, counted from the process's start: a rerun
+// that takes as long as the first one ends at the same point relative to the
+// function's timeout, so the outcome is Lambda's — TIMED_OUT unless init and
+// handler fit in the timeout, with the handler seeing the same remaining time
+// — without running the function's init code twice. Response.Duration then
+// includes the initialisation, and InitDuration is 0.
+//
+// It returns ErrTimeout (which is context.DeadlineExceeded) when the deadline
+// passes; ctx.Err() if ctx ends first; an *ExitError if the process ends
+// before answering or its initialisation failed; ErrBusy if another Invoke is
+// in progress. A function error is not a Go error: it is Response.Error. With
+// ErrTimeout, ctx.Err() or an *ExitError the Response still carries what ran
+// (Duration, Deadline, MaxMemoryMB). The instance is not stopped on a timeout:
+// the caller terminates it.
 func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 	if !i.busy.CompareAndSwap(false, true) {
 		return Response{}, ErrBusy
 	}
 	defer i.busy.Store(false)
+
+	i.mu.Lock()
+	cold := !i.handedAny
+	initEnded := !i.firstNext.IsZero()
+	i.mu.Unlock()
+	if cold {
+		// The initialisation's output is this invocation's: it waits for it.
+		i.claimInit(req.RequestID)
+	}
+	handed := false
+	defer func() {
+		if cold && !handed {
+			i.unclaimInit(req.RequestID)
+		}
+	}()
 	select {
 	case <-i.done:
 		return Response{}, i.exitError()
 	default:
 	}
-	if req.Deadline.IsZero() {
-		d := i.cfg.Timeout
-		if d <= 0 {
-			d = 24 * time.Hour
+
+	inv := &invocation{req: req, timeout: req.Timeout, result: make(chan answer, 1), handed: make(chan struct{})}
+	if inv.timeout <= 0 {
+		if !req.Deadline.IsZero() {
+			inv.deadline = req.Deadline
+		} else if inv.timeout = i.cfg.Timeout; inv.timeout <= 0 {
+			inv.timeout = 24 * time.Hour
 		}
-		req.Deadline = time.Now().Add(d)
 	}
-	inv := &invocation{req: req, result: make(chan answer, 1)}
-	select {
-	case i.nextCh <- inv:
-	case <-ctx.Done():
-		return Response{}, ctx.Err()
-	case <-i.done:
-		return Response{}, i.exitError()
-	case <-i.initFailed:
-		return Response{}, i.failedInit()
+
+	// Hand it over, within the init phase's bound on a cold start.
+	initBound := i.cfg.InitTimeout
+	if initBound <= 0 {
+		initBound = DefaultInitTimeout
 	}
-	start := time.Now()
+	var initExpired, expired <-chan time.Time
+	if cold && !initEnded {
+		t := time.NewTimer(time.Until(i.started.Add(initBound)))
+		defer t.Stop()
+		initExpired = t.C
+	}
+	var expiry *time.Timer
+	defer func() {
+		if expiry != nil {
+			expiry.Stop()
+		}
+	}()
+	armDeadline := func() {
+		expiry = time.NewTimer(time.Until(inv.deadline))
+		expired = expiry.C
+	}
+	if !inv.deadline.IsZero() {
+		armDeadline()
+	}
+	initTimedOut := false
+handoff:
+	for {
+		select {
+		case i.nextCh <- inv:
+			break handoff
+		case <-initExpired:
+			initExpired = nil
+			i.mu.Lock()
+			asked := !i.firstNext.IsZero() && !i.firstNext.After(i.started.Add(initBound))
+			i.mu.Unlock()
+			if asked {
+				continue // the runtime asked in time; the handoff lost the race
+			}
+			initTimedOut = true
+			i.emitLine(Line{RequestID: req.RequestID, Stream: "platform", Time: time.Now(),
+				Text: fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: timeout", float64(initBound)/float64(time.Millisecond))})
+			if inv.deadline.IsZero() {
+				inv.deadline = i.started.Add(inv.timeout)
+				armDeadline()
+			}
+		case <-expired:
+			var d time.Duration // never handed over: nothing ran
+			if initTimedOut {
+				d = min(time.Since(i.started), inv.timeout) // the init it retried ran
+			}
+			return Response{Duration: d, Deadline: inv.deadline, MaxMemoryMB: (i.rssKB(true) + 1023) / 1024}, ErrTimeout
+		case <-ctx.Done():
+			return Response{}, ctx.Err()
+		case <-i.done:
+			return Response{}, i.exitError()
+		case <-i.initFailed:
+			return Response{}, i.failedInit()
+		}
+	}
+	handed = true
+	<-inv.handed
+	start := inv.handedAt
+	var initDuration time.Duration
+	if initTimedOut {
+		start = i.started // the initialisation counts, as Lambda's retried init does
+	} else if cold {
+		i.mu.Lock()
+		initDuration = i.firstNext.Sub(i.started)
+		i.mu.Unlock()
+	}
 
 	// Peak memory: sample the process tree while the invocation runs.
 	var peak atomic.Int64
@@ -334,22 +449,44 @@ func (i *Instance) Invoke(ctx context.Context, req Request) (Response, error) {
 			peak.Store(kb)
 		}
 		r.MaxMemoryMB = int((peak.Load() + 1023) / 1024)
+		r.InitDuration, r.Deadline = initDuration, inv.deadline
 		return r
 	}
-
-	select {
-	case a := <-inv.result:
+	answered := func(a answer) (Response, error) {
 		return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
-	case <-ctx.Done():
-		// The Response still says how long it ran and how much memory it used.
-		return finish(Response{Duration: time.Since(start)}), ctx.Err()
-	case <-i.done:
+	}
+
+	deadline := time.NewTimer(time.Until(inv.deadline))
+	defer deadline.Stop()
+	graced := false
+	for {
 		select {
-		case a := <-inv.result: // answered just before exiting
-			return finish(Response{Payload: a.payload, Error: a.err, Duration: a.at.Sub(start)}), nil
-		default:
+		case a := <-inv.result:
+			return answered(a)
+		case <-deadline.C:
+			if inv.answering.Load() && !graced {
+				// It answered in time; its output is still being read.
+				graced = true
+				deadline.Reset(syncTimeout + time.Second)
+				continue
+			}
+			select {
+			case a := <-inv.result:
+				return answered(a)
+			default:
+			}
+			return finish(Response{Duration: time.Since(start)}), ErrTimeout
+		case <-ctx.Done():
+			// The Response still says how long it ran and how much memory it used.
+			return finish(Response{Duration: time.Since(start)}), ctx.Err()
+		case <-i.done:
+			select {
+			case a := <-inv.result: // answered just before exiting
+				return answered(a)
+			default:
+			}
+			return finish(Response{Duration: time.Since(start)}), i.exitError()
 		}
-		return finish(Response{Duration: time.Since(start)}), i.exitError()
 	}
 }
 
@@ -423,6 +560,10 @@ func (i *Instance) Terminate(grace time.Duration) {
 	}
 	i.signalGroup(syscall.SIGKILL)
 	<-i.done
+	// Never invoked: what it printed belongs to no invocation.
+	i.logMu.Lock()
+	i.releaseLocked("")
+	i.logMu.Unlock()
 }
 
 func (i *Instance) signalGroup(sig syscall.Signal) {
@@ -453,8 +594,3 @@ func (i *Instance) MemoryMB() int {
 	}
 	return (i.rssKB(false) + 1023) / 1024
 }
-
-// currentLogID is the request id output is attributed to right now.
-func (i *Instance) currentLogID() string { return *i.logID.Load() }
-
-func (i *Instance) setLogID(id string) { i.logID.Store(&id) }

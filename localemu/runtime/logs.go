@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"sync"
@@ -9,15 +10,25 @@ import (
 	"unicode/utf8"
 )
 
-// maxLineBytes caps one delivered line: longer output without a newline is
-// split, so a process printing megabytes without newlines cannot make the
-// emulator buffer them.
-const maxLineBytes = 256 << 10
+const (
+	// maxLineBytes caps one delivered line: longer output without a newline is
+	// split, so a process printing megabytes without newlines cannot make the
+	// emulator buffer them.
+	maxLineBytes = 256 << 10
+	// maxHeldBytes bounds the output held before the first Invoke names the
+	// request it belongs to; past it, the held output is delivered without a
+	// RequestID and so is the rest.
+	maxHeldBytes = 1 << 20
+	// syncTimeout bounds how long an answer waits for the output that was in
+	// the pipe when it arrived to be read. The wait is for the emulator's own
+	// reader (at most a pipe buffer's worth); the bound only guards against a
+	// stalled Config.OnLog.
+	syncTimeout = 5 * time.Second
+)
 
-// stream reads one of the process's output pipes and delivers it line by line
-// to Config.OnLog, in order. OnLog runs on this goroutine: while it runs the
-// pipe is not read, and once the pipe buffer is full the function blocks on its
-// next write — so OnLog must be fast (the engine buffers).
+// stream reads one of the process's output pipes and delivers it line by line,
+// in order, through Instance.route. A line is attributed when it is completed
+// (see Line).
 type stream struct {
 	name string
 	f    *os.File
@@ -28,6 +39,13 @@ type stream struct {
 	// line (delivered, or held as the start of an unfinished line). See
 	// waitConsumed.
 	read, consumed atomic.Int64
+
+	// mu guards the unfinished line. It is held while a chunk is split into
+	// lines and delivered, and while cut delivers an unfinished line, so the
+	// stream's lines reach OnLog in order.
+	mu     sync.Mutex
+	line   []byte
+	wasCut bool // the unfinished line was cut at an answer: a newline right after it ends nothing
 
 	tailMu    sync.Mutex
 	tailLines []string
@@ -41,55 +59,67 @@ func newStream(name string, f *os.File, inst *Instance, tailMax int) *stream {
 func (s *stream) pump() {
 	defer close(s.done)
 	buf := make([]byte, 64<<10)
-	var line []byte
-	var lineID string
-	var lineTime time.Time
 	for {
 		n, err := s.f.Read(buf)
 		s.read.Add(int64(n))
-		chunk := buf[:n]
-		for len(chunk) > 0 {
-			if len(line) == 0 {
-				// A line belongs to the invocation running when it began.
-				lineID, lineTime = s.inst.currentLogID(), time.Now()
-			}
-			nl := -1
-			for j, c := range chunk {
-				if c == '\n' {
-					nl = j
-					break
-				}
-			}
-			if nl < 0 {
-				line = append(line, chunk...)
-				chunk = nil
-			} else {
-				line = append(line, chunk[:nl]...)
-				chunk = chunk[nl+1:]
-				s.emit(line, lineID, lineTime)
-				line = line[:0]
-			}
-			for len(line) > maxLineBytes {
-				cut := maxLineBytes
-				for cut < len(line) && cut > maxLineBytes-utf8.UTFMax && !utf8.RuneStart(line[cut]) {
-					cut-- // do not split a UTF-8 sequence
-				}
-				s.emit(line[:cut], lineID, lineTime)
-				line = append(line[:0], line[cut:]...)
-				lineTime = time.Now()
-			}
-		}
+		s.mu.Lock()
+		s.take(buf[:n])
 		s.consumed.Add(int64(n))
 		if err != nil {
-			if len(line) > 0 {
-				s.emit(line, lineID, lineTime)
+			if len(s.line) > 0 {
+				s.emit(s.line)
+				s.line = s.line[:0]
 			}
+			s.mu.Unlock()
 			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// take splits chunk into lines and delivers the complete ones; s.mu is held.
+func (s *stream) take(chunk []byte) {
+	for len(chunk) > 0 {
+		if s.wasCut {
+			s.wasCut = false
+			if chunk[0] == '\n' {
+				chunk = chunk[1:]
+				continue
+			}
+		}
+		if nl := bytes.IndexByte(chunk, '\n'); nl < 0 {
+			s.line = append(s.line, chunk...)
+			chunk = nil
+		} else {
+			s.line = append(s.line, chunk[:nl]...)
+			chunk = chunk[nl+1:]
+			s.emit(s.line)
+			s.line = s.line[:0]
+		}
+		for len(s.line) > maxLineBytes {
+			cut := maxLineBytes
+			for cut < len(s.line) && cut > maxLineBytes-utf8.UTFMax && !utf8.RuneStart(s.line[cut]) {
+				cut-- // do not split a UTF-8 sequence
+			}
+			s.emit(s.line[:cut])
+			s.line = append(s.line[:0], s.line[cut:]...)
 		}
 	}
 }
 
-func (s *stream) emit(b []byte, id string, at time.Time) {
+// cut delivers the unfinished line, if any, as a line of its own: it is
+// called when the runtime answers an invocation, whose output it is.
+func (s *stream) cut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.line) > 0 {
+		s.emit(s.line)
+		s.line = s.line[:0]
+		s.wasCut = true
+	}
+}
+
+func (s *stream) emit(b []byte) {
 	text := strings.TrimSuffix(string(b), "\r")
 	if s.tailMax > 0 {
 		s.tailMu.Lock()
@@ -99,13 +129,11 @@ func (s *stream) emit(b []byte, id string, at time.Time) {
 		}
 		s.tailMu.Unlock()
 	}
-	if fn := s.inst.cfg.OnLog; fn != nil {
-		fn(Line{RequestID: id, Stream: s.name, Text: text, Time: at})
-	}
+	s.inst.route(Line{Stream: s.name, Text: text, Time: time.Now()})
 }
 
-// tail returns the last lines of the stream (stderr keeps a few for ExitError),
-// capped at 4 KiB.
+// tail returns the last lines of the stream since resetTail (stderr keeps a
+// few for ExitError), capped at 4 KiB.
 func (s *stream) tail() string {
 	s.tailMu.Lock()
 	defer s.tailMu.Unlock()
@@ -114,6 +142,12 @@ func (s *stream) tail() string {
 		t = t[len(t)-4096:]
 	}
 	return t
+}
+
+func (s *stream) resetTail() {
+	s.tailMu.Lock()
+	s.tailLines = nil
+	s.tailMu.Unlock()
 }
 
 // waitConsumed waits, at most until deadline, until everything written to the
@@ -148,10 +182,80 @@ func (s *stream) pending() int {
 	return n
 }
 
-// syncLogs lets the output written before an answer be attributed to it.
+// syncLogs makes the output written before an answer the answered
+// invocation's: everything that was in the pipes is read (the bootstraps
+// flush their own buffers before answering), and unfinished lines are cut.
 func (i *Instance) syncLogs() {
-	deadline := time.Now().Add(100 * time.Millisecond)
+	deadline := time.Now().Add(syncTimeout)
 	for _, s := range i.streams {
 		s.waitConsumed(deadline)
 	}
+	for _, s := range i.streams {
+		s.cut()
+	}
+}
+
+// route attributes a completed line to the invocation output belongs to right
+// now and delivers it to Config.OnLog — or holds it while no invocation has
+// yet claimed the instance's initialisation output (see claimInit).
+func (i *Instance) route(l Line) {
+	i.logMu.Lock()
+	if i.holding {
+		if i.heldBytes+len(l.Text) < maxHeldBytes {
+			i.held = append(i.held, l)
+			i.heldBytes += len(l.Text) + 1
+			i.logMu.Unlock()
+			return
+		}
+		i.releaseLocked("") // too much to hold: deliver it unattributed, and the rest as it comes
+	}
+	l.RequestID = i.logID
+	i.logMu.Unlock()
+	i.emitLine(l)
+}
+
+func (i *Instance) emitLine(l Line) {
+	if fn := i.cfg.OnLog; fn != nil {
+		fn(l)
+	}
+}
+
+// releaseLocked delivers the held output as request id's and stops holding.
+// i.logMu is held, so that lines routed meanwhile follow the released ones.
+func (i *Instance) releaseLocked(id string) {
+	if !i.holding {
+		return
+	}
+	i.holding = false
+	for _, l := range i.held {
+		l.RequestID = id
+		i.emitLine(l)
+	}
+	i.held, i.heldBytes = nil, 0
+}
+
+// claimInit makes the output of the instance's initialisation — what was
+// held so far, and what comes until the runtime asks for an invocation —
+// request id's: the invocation that started the instance waits for it.
+func (i *Instance) claimInit(id string) {
+	i.logMu.Lock()
+	defer i.logMu.Unlock()
+	i.releaseLocked(id)
+	i.logID = id
+}
+
+// unclaimInit stops attributing output to id, when its invocation ended
+// without being handed to the runtime.
+func (i *Instance) unclaimInit(id string) {
+	i.logMu.Lock()
+	defer i.logMu.Unlock()
+	if i.logID == id {
+		i.logID = ""
+	}
+}
+
+func (i *Instance) setLogID(id string) {
+	i.logMu.Lock()
+	i.logID = id
+	i.logMu.Unlock()
 }

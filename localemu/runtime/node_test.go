@@ -28,6 +28,9 @@ exports.slowlog = async (event, context) => {
   return 'done';
 };
 exports.exit3 = () => { process.exit(3); };
+exports.neverCalls = (event, context, callback) => { setTimeout(() => console.log('timer ran for ' + context.awsRequestId), 50); };
+exports.neverCallsNothingPending = (event, context, callback) => {};
+exports.neverSettles = async () => { await new Promise(() => {}); };
 exports.sigterm = async () => {
   process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(0); });
   console.log('waiting for a signal');
@@ -163,6 +166,33 @@ func TestNodeHandlers(t *testing.T) {
 		if l, ok := sink.find("last words"); !ok || l.RequestID != "log-1" {
 			t.Errorf("last line %+v (found %v)", l, ok)
 		}
+	})
+	// Issue 10 item 8: like Lambda's Node.js runtime (callbackWaitsForEmptyEventLoop
+	// is true by default), a callback handler that never calls back answers
+	// null once the event loop is empty, and the instance stays usable.
+	t.Run("callback never called", func(t *testing.T) {
+		for _, handler := range []string{"index.neverCalls", "index.neverCallsNothingPending"} {
+			sink := newSink()
+			inst := startNode(t, handler, sink)
+			for _, id := range []string{"nc-1", "nc-2"} {
+				resp := mustSucceed(t, inst, id, `{}`, nil)
+				if string(resp.Payload) != "null" {
+					t.Errorf("%s: payload %q, want null", handler, resp.Payload)
+				}
+				if handler == "index.neverCalls" {
+					if l, ok := sink.find("timer ran for " + id); !ok || l.RequestID != id {
+						t.Errorf("%s: timer line %+v (found %v)", handler, l, ok)
+					}
+				}
+			}
+		}
+		// An async handler whose promise never settles fails, as on Lambda.
+		inst := startNode(t, "index.neverSettles", nil)
+		resp, err := invoke(t, inst, "ns-1", `{}`)
+		if err != nil || resp.Error == nil || resp.Error.Type != "Runtime.NodeJsExit" {
+			t.Fatalf("never settling: %v %+v", err, resp.Error)
+		}
+		mustSucceed(t, startNode(t, "index.sync", nil), "ns-2", `{}`, nil)
 	})
 	t.Run("exit code", func(t *testing.T) {
 		_, err := invoke(t, startNode(t, "index.exit3", nil), "x-1", `{}`)

@@ -17,15 +17,23 @@ type Config struct {
 	Handler  string // "index.main_handler", "src/handler.hello"; the executable for Go1
 	CodeDir  string // extracted code; the process's working directory
 	MemoryMB int
-	Timeout  time.Duration
-	Region   string
-	ARN      string            // invoked function ARN to report
-	Env      map[string]string // the function's declared variables
-	WorkDir  string            // scratch directory for bootstraps and /tmp-like use
-	// OnLog is called for every stdout/stderr line, in order per stream, on
-	// the goroutine that reads that stream. It must return quickly (buffer,
-	// don't write to disk or the network): while it runs the pipe is not read,
-	// and a function whose pipe buffer fills blocks on its next write.
+	Timeout  time.Duration // the function's timeout, when a Request gives none
+	// InitTimeout bounds initialisation: from the process's start to its first
+	// request for an invocation (/next). 0 means Lambda's 10 s. See Invoke for
+	// what happens when it passes.
+	InitTimeout time.Duration
+	Region      string
+	ARN         string            // invoked function ARN to report
+	Env         map[string]string // the function's declared variables
+	WorkDir     string            // scratch directory for bootstraps and /tmp-like use
+	// OnLog is called for every stdout/stderr line, in order per stream (calls
+	// for different streams may run concurrently). It must return quickly
+	// (buffer, don't write to disk or the network): while it runs the pipe is
+	// not read, and a function whose pipe buffer fills blocks on its next write.
+	//
+	// Output written before the first Invoke is held (up to 1 MiB) and
+	// delivered when the first Invoke names its request — or with no
+	// RequestID when the instance is terminated without one.
 	OnLog func(Line)
 	// MemoryLimitMB, when > 0, kills the process group once its resident
 	// memory exceeds it during an invocation (ExitError.OutOfMemoryMB says so).
@@ -35,27 +43,53 @@ type Config struct {
 	Procs *ProcTable
 }
 
-// Line is one line of output attributed to the invocation running when it was written.
+// Line is one line of output, attributed to the invocation running when the
+// line was completed (its newline arrived). Output written during the
+// instance's initialisation, before its first invocation was handed over,
+// belongs to the invocation that started it; output written between two
+// invocations of a warm instance belongs to none. What a runtime wrote without
+// a final newline when it answered an invocation is cut there, as a line of
+// that invocation.
 type Line struct {
-	RequestID string // "" when written outside an invocation (init)
-	Stream    string // "stdout" or "stderr"
-	Text      string
-	Time      time.Time
+	RequestID string // "" when written outside an invocation
+	// Stream is "stdout" or "stderr", or "platform" for the runtime's own
+	// report lines (INIT_REPORT when the init phase timed out).
+	Stream string
+	Text   string
+	Time   time.Time
 }
 
 // Request is one invocation handed to an instance.
 type Request struct {
 	RequestID string
 	Payload   []byte
-	Deadline  time.Time
-	TraceID   string
+	// Timeout is the function's timeout. The deadline starts when the
+	// invocation is handed to the runtime (its /next is answered), so the
+	// instance's initialisation does not count against it; 0 means
+	// Config.Timeout (and 24 h when that is 0 too).
+	Timeout time.Duration
+	// Deadline, when set and Timeout is 0, is a fixed deadline (it then
+	// includes any initialisation). Prefer Timeout.
+	Deadline time.Time
+	TraceID  string
 }
 
-// Response is the outcome of Instance.Invoke when the function answered.
+// Response is the outcome of Instance.Invoke when the function answered; with
+// a timeout or an *ExitError it still describes what ran.
 type Response struct {
-	Payload     []byte         // the handler's result (on success)
-	Error       *FunctionError // set when the handler reported an error
-	Duration    time.Duration
+	Payload []byte         // the handler's result (on success)
+	Error   *FunctionError // set when the handler reported an error
+	// Duration is from the handoff to the answer (to the end, without one).
+	// After an init timeout it includes the rest of the initialisation, as
+	// Lambda's Duration includes the init it retries inside the invocation.
+	Duration time.Duration
+	// InitDuration is the instance's initialisation, from the process's start
+	// to its first /next, on the invocation that started it (a cold start);
+	// 0 on a warm instance, and after an init timeout.
+	InitDuration time.Duration
+	// Deadline is the deadline the runtime was given (Lambda-Runtime-Deadline-Ms);
+	// zero when the invocation was never handed over.
+	Deadline    time.Time
 	MaxMemoryMB int // peak RSS of the process tree during the invocation, in MB
 }
 

@@ -16,7 +16,25 @@ const port = Number(api.slice(sep + 1));
 const base = '/2018-06-01/runtime';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function call(method, p, body, headers) {
+// Node queues writes to a pipe in user space when the pipe is full: a handler
+// that prints fast can return with megabytes still queued. What it printed
+// belongs to its invocation, so every answer waits until stdout and stderr
+// have handed everything to the pipe (the emulator reads the pipe before it
+// ends the invocation).
+function drained(stream) {
+  if (!stream || !stream.writableLength || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    // The callback of a write runs once everything queued before it is written.
+    try { stream.write('', () => resolve()); } catch (_) { resolve(); }
+  });
+}
+
+function flushOutput() {
+  return Promise.all([drained(process.stdout), drained(process.stderr)]);
+}
+
+async function call(method, p, body, headers) {
+  if (method === 'POST') await flushOutput();
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(body);
     const h = Object.assign({}, headers || {});
@@ -143,6 +161,22 @@ function makeContext(headers, resolve) {
 
 let inflight = null; // request id of the running invocation
 let initialized = false;
+let pending = null; // { finish, isAsync } while the handler has not answered
+
+// The event loop emptied while the handler had not answered. Like Lambda's
+// Node.js runtime (callbackWaitsForEmptyEventLoop is true by default): a
+// callback or plain handler that never calls back succeeds with null; an async
+// handler whose promise never settles fails (Lambda's Runtime.NodeJsExit).
+process.on('beforeExit', () => {
+  const p = pending;
+  if (!p) return;
+  pending = null;
+  if (p.isAsync) {
+    p.finish(Object.assign(new Error('the event loop emptied before the async handler\'s promise settled'), { name: 'Runtime.NodeJsExit' }));
+  } else {
+    p.finish(null, null);
+  }
+});
 
 function run(fn, event, headers) {
   return new Promise((resolve, reject) => {
@@ -150,9 +184,11 @@ function run(fn, event, headers) {
     const finish = (err, result) => {
       if (settled) return;
       settled = true;
+      pending = null;
       if (err !== null && err !== undefined) reject(err);
       else resolve(result);
     };
+    pending = { finish, isAsync: !!fn.constructor && fn.constructor.name === 'AsyncFunction' };
     const context = makeContext(headers, finish);
     let r;
     try {
@@ -220,11 +256,14 @@ process.on('uncaughtException', (e) => {
   let p;
   if (id) p = postError(`/invocation/${id}/error`, err);
   else if (!initialized) p = postError('/init/error', err);
-  else p = Promise.resolve(process.stderr.write(`ERROR\t${err.errorType}: ${err.errorMessage}\n`));
+  else {
+    process.stderr.write(`ERROR\t${err.errorType}: ${err.errorMessage}\n`);
+    p = flushOutput();
+  }
   p.catch(() => {}).finally(() => process.exit(1));
 });
 
 main().catch((e) => {
   process.stderr.write(`asyncfn bootstrap: ${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
+  flushOutput().finally(() => process.exit(1));
 });

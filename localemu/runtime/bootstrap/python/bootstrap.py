@@ -16,6 +16,18 @@ HOST, _, PORT = API.rpartition(":")
 BASE = "/2018-06-01/runtime"
 
 
+def flush_output():
+    """Push what the handler printed to the pipe before answering: it belongs to
+    its invocation. (stdout is unbuffered, but a handler may have buffered it
+    again, e.g. sys.stdout.reconfigure(write_through=False), or replaced it.)"""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
 class Client:
     """One keep-alive connection to the Runtime API, re-opened when it drops."""
 
@@ -23,6 +35,8 @@ class Client:
         self.conn = None
 
     def call(self, method, path, body=None, headers=None):
+        if method == "POST":
+            flush_output()
         for attempt in range(3):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(HOST, int(PORT))

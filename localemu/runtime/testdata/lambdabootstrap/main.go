@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,8 +15,10 @@ import (
 )
 
 type input struct {
-	Name string `json:"name"`
-	Fail bool   `json:"fail"`
+	Name    string `json:"name"`
+	Fail    bool   `json:"fail"`
+	Flood   int    `json:"flood"`   // print this many lines as fast as possible first
+	SleepMs int    `json:"sleepMs"` // then sleep this long
 }
 
 type output struct {
@@ -34,16 +37,31 @@ func handle(ctx context.Context, in input) (output, error) {
 	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	deadline, _ := ctx.Deadline()
+	remaining := time.Until(deadline).Milliseconds()
+	for i := range in.Flood {
+		fmt.Printf("flood %d %s\n", i, floodPad)
+	}
+	time.Sleep(time.Duration(in.SleepMs) * time.Millisecond)
 	fmt.Println("hello from go", in.Name)
 	return output{
 		Greeting:     "hello " + in.Name,
 		FunctionName: lambdacontext.FunctionName,
 		RequestID:    lc.AwsRequestID,
 		ARN:          lc.InvokedFunctionArn,
-		RemainingMs:  time.Until(deadline).Milliseconds(),
+		RemainingMs:  remaining,
 		PID:          os.Getpid(),
 		Custom:       os.Getenv("CUSTOM_VAR"),
 	}, nil
 }
 
-func main() { lambda.Start(handle) }
+const floodPad = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+func main() {
+	// INIT_SLEEP_MS simulates a slow cold start (initialisation before the
+	// runtime asks for its first invocation).
+	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
+		fmt.Println("initialising for", ms, "ms")
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	lambda.Start(handle)
+}
