@@ -2,6 +2,20 @@ package event
 
 import "slices"
 
+// Duration of an event: one definition for events list, events get and
+// events stats, on every provider. It is the handler's duration of the
+// event's last attempt, as the platform's REPORT reports it (Lambda's REPORT
+// "Duration", SCF's FunctionLog.Duration, the emulator's Event.DurationMs),
+// truncated to whole milliseconds: time in the queue, earlier attempts and
+// the backoff between attempts are not part of it. Stats summarise the
+// durations of the events that Timed reports.
+
+// Timed reports whether an event with status s and attempts started
+// attempts has a duration that stats count: it reached a terminal status
+// after running at least once (an event terminated while still queued never
+// ran, and has none).
+func Timed(s Status, attempts int) bool { return s.Terminal() && attempts > 0 }
+
 // Percentiles: every provider reports the p50 and p95 of event durations
 // (events stats) with this one definition, nearest rank. The p-th percentile
 // of n values sorted ascending is the value at 1-based rank ceil(p/100 × n),

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -565,8 +566,57 @@ func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery)
 			evs = evs[:q.Limit]
 		}
 		page.Events = evs
+		if info.durable {
+			if err := p.withReports(ctx, fn, page.Events); err != nil {
+				return adapters.EventPage{}, err
+			}
+		}
 	}
 	return page, nil
+}
+
+// withReports completes durable executions with what their log lines tell,
+// as Event does: the attempts and the first one's start (START lines), the
+// duration and peak memory of the last attempt (REPORT) — the event's
+// duration, as package event defines it. The lines are read once for all
+// events, START and REPORT lines only, from the first event's creation on.
+func (p *Provider) withReports(ctx context.Context, fn string, evs []adapters.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	since := evs[0].CreatedAt
+	for _, ev := range evs {
+		if ev.CreatedAt.Before(since) {
+			since = ev.CreatedAt
+		}
+	}
+	var lines []adapters.LogLine
+	for _, pattern := range []string{`"START RequestId:"`, `"REPORT RequestId:"`} {
+		ls, err := p.filterAll(ctx, fn, pattern, since.Add(-time.Second))
+		if err != nil {
+			return err
+		}
+		lines = append(lines, ls...)
+	}
+	// One time line; an attempt's START and REPORT in the same millisecond
+	// stay in that order (stable, STARTs first).
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
+	t := newTracker(fn)
+	for _, l := range lines {
+		t.add(l)
+	}
+	for i := range evs {
+		if e := t.events[evs[i].RequestID]; e != nil {
+			fromLog(&evs[i], e)
+		}
+	}
+	return nil
+}
+
+// fromLog copies what an event's log lines tell of its attempts onto a
+// durable execution.
+func fromLog(ev *adapters.Event, e *tracked) {
+	ev.Attempts, ev.StartedAt, ev.DurationMs, ev.MaxMemoryMB = e.Attempts, e.StartedAt, e.DurationMs, e.MaxMemoryMB
 }
 
 // Event returns one event. For a durable function its execution is
@@ -603,7 +653,7 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 		t.add(l)
 	}
 	if e := t.events[ev.RequestID]; e != nil {
-		ev.Attempts, ev.StartedAt, ev.DurationMs, ev.MaxMemoryMB = e.Attempts, e.StartedAt, e.DurationMs, e.MaxMemoryMB
+		fromLog(&ev, e)
 	}
 	if ev.Status == event.Running && ev.Attempts == 0 {
 		ev.Status = event.Queued // accepted, no attempt has started yet
@@ -636,39 +686,14 @@ func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace ti
 	return nil
 }
 
-// Stats counts fn's events per status (from the same source as Events) and
-// takes durations from the REPORT lines of the finished ones.
+// Stats counts fn's events per status and summarises their durations
+// (adapters.StatsOf) from the same list as Events: the duration of an
+// event's last attempt, from its REPORT line.
 func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) (adapters.Stats, error) {
 	q.Offset, q.Limit = 0, 0
 	page, err := p.Events(ctx, fn, q)
 	if err != nil {
 		return adapters.Stats{}, err
 	}
-	st := adapters.Stats{Function: fn, Total: page.Total, ByStatus: map[event.Status]int{}}
-	since := q.Since
-	for _, ev := range page.Events {
-		st.ByStatus[ev.Status]++
-		if since.IsZero() || ev.CreatedAt.Before(since) {
-			since = ev.CreatedAt
-		}
-	}
-	if len(page.Events) == 0 {
-		return st, nil
-	}
-	lines, err := p.filterAll(ctx, fn, `"REPORT RequestId:"`, since.Add(-time.Second))
-	if err != nil {
-		return st, err
-	}
-	t := newTracker(fn)
-	for _, l := range lines {
-		t.add(l)
-	}
-	var durations []int64
-	for _, ev := range page.Events {
-		if e := t.events[ev.RequestID]; e != nil && ev.Status.Terminal() && e.reported {
-			durations = append(durations, e.DurationMs)
-		}
-	}
-	st.P50Ms, st.P95Ms, st.MaxMs = event.Summarize(durations)
-	return st, nil
+	return adapters.StatsOf(fn, page.Total, page.Events), nil
 }

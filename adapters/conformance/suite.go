@@ -8,9 +8,11 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,11 @@ exports.fail = async (event) => {
   console.log("failing on purpose");
   throw new Error("boom " + (event.tag || ""));
 };
+exports.work = async (event) => {
+  await sleep(event.ms || 0);
+  if (event.fail) throw new Error("failing after " + event.ms + " ms");
+  return { ms: event.ms };
+};
 exports.long = async () => {
   process.on("SIGTERM", () => { console.log("SIGTERM received, checkpoint saved"); process.exit(0); });
   console.log("long job running");
@@ -54,9 +61,15 @@ type suite struct {
 	svc *spec.Service
 	p   adapters.Provider
 	dir string
+
+	mu       sync.Mutex
+	deployed map[string]bool // functions this suite has deployed
 }
 
-// Run runs the suite against target.
+// Run runs the suite against target. Every subtest stands on its own: it
+// deploys the functions it uses (once per suite) and asserts only on what
+// it created, so any one of them can run alone, e.g.
+// go test ./e2e/ -run 'Conformance/stats'.
 func Run(t *testing.T, target Target) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(handlers), 0o644); err != nil {
@@ -74,8 +87,9 @@ func Run(t *testing.T, target Target) {
 			fn("ok", "ok", &zero, 60),
 			fn("fail", "fail", &one, 60),
 			fn("long", "long", &zero, 600),
+			fn("stats", "work", &one, 60), // only the stats subtest invokes it
 		}}
-	s := &suite{t: t, tg: target, svc: svc, p: target.New(t, svc), dir: dir}
+	s := &suite{t: t, tg: target, svc: svc, p: target.New(t, svc), dir: dir, deployed: map[string]bool{}}
 	t.Run("deploy", s.deploy)
 	t.Run("async invoke runs to SUCCEEDED", s.asyncLifecycle)
 	t.Run("sync invoke returns the result", s.syncInvoke)
@@ -118,6 +132,23 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// need deploys the named functions unless this suite already has: each
+// subtest calls it for the functions it uses.
+func (s *suite) need(t *testing.T, names ...string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range names {
+		if s.deployed[name] {
+			continue
+		}
+		if _, err := s.p.Deploy(ctx(t), s.fn(name), s.artifact(t)); err != nil {
+			t.Fatalf("deploy %s: %v", name, err)
+		}
+		s.deployed[name] = true
+	}
+}
+
 func (s *suite) deploy(t *testing.T) {
 	for _, f := range s.svc.Functions {
 		d, err := s.p.Deploy(ctx(t), f, s.artifact(t))
@@ -127,6 +158,9 @@ func (s *suite) deploy(t *testing.T) {
 		if d.Function != f.DeployedName {
 			t.Errorf("deployed %q, want %q", d.Function, f.DeployedName)
 		}
+		s.mu.Lock()
+		s.deployed[f.Name] = true
+		s.mu.Unlock()
 	}
 	// Deploying again updates in place.
 	d, err := s.p.Deploy(ctx(t), s.fn("ok"), s.artifact(t))
@@ -181,6 +215,7 @@ func (s *suite) waitTerminal(t *testing.T, name, id string) adapters.Event {
 }
 
 func (s *suite) asyncLifecycle(t *testing.T) {
+	s.need(t, "ok")
 	id := s.invokeAsync(t, "ok", `{"ms": 1500, "tag": "lifecycle"}`)
 	seen := map[event.Status]bool{}
 	ev := s.waitFor(t, "ok", id, "SUCCEEDED", func(ev adapters.Event) bool {
@@ -202,6 +237,7 @@ func (s *suite) asyncLifecycle(t *testing.T) {
 }
 
 func (s *suite) syncInvoke(t *testing.T) {
+	s.need(t, "ok", "fail")
 	inv, err := s.p.Invoke(ctx(t), s.fn("ok").DeployedName, []byte(`{"tag": "sync"}`), adapters.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +255,7 @@ func (s *suite) syncInvoke(t *testing.T) {
 }
 
 func (s *suite) logsTail(t *testing.T) {
+	s.need(t, "ok")
 	id := s.invokeAsync(t, "ok", `{"ms": 2000, "tag": "tail"}`)
 	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -267,6 +304,7 @@ func (s *suite) logsTail(t *testing.T) {
 }
 
 func (s *suite) retries(t *testing.T) {
+	s.need(t, "fail")
 	id := s.invokeAsync(t, "fail", `{"tag": "retry"}`)
 	ev := s.waitTerminal(t, "fail", id)
 	if ev.Status != event.Failed || ev.Attempts != 2 {
@@ -278,6 +316,7 @@ func (s *suite) retries(t *testing.T) {
 }
 
 func (s *suite) terminate(t *testing.T, grace time.Duration) {
+	s.need(t, "long")
 	id := s.invokeAsync(t, "long", `{}`)
 	s.waitFor(t, "long", id, "RUNNING", func(ev adapters.Event) bool { return ev.Status == event.Running })
 	s.waitLog(t, "long", id, "long job running")
@@ -322,6 +361,7 @@ func (s *suite) waitLog(t *testing.T, name, id, text string) {
 }
 
 func (s *suite) list(t *testing.T) {
+	s.need(t, "ok")
 	fn := s.fn("ok").DeployedName
 	var ids []string
 	for i := 0; i < 5; i++ {
@@ -364,24 +404,92 @@ func (s *suite) list(t *testing.T) {
 	}
 }
 
+// stats runs its own events on a function no other subtest invokes, so it
+// knows every event the stats cover: four that succeed and one that fails
+// twice (retryAttempts 1), each sleeping a known time. Every provider must
+// report one duration per event — its last attempt's, as REPORT gives it —
+// the same in events list and events get, and stats must be the nearest-rank
+// summary of exactly those listed durations.
 func (s *suite) stats(t *testing.T) {
-	st, err := s.p.Stats(ctx(t), s.fn("fail").DeployedName, adapters.EventQuery{})
+	s.need(t, "stats")
+	fn := s.fn("stats").DeployedName
+	runs := []struct {
+		ms   int64
+		fail bool
+	}{{100, false}, {200, false}, {300, false}, {400, false}, {150, true}}
+	sleeps := map[string]int64{}
+	var ids []string
+	for _, r := range runs {
+		id := s.invokeAsync(t, "stats", fmt.Sprintf(`{"ms": %d, "fail": %t}`, r.ms, r.fail))
+		sleeps[id] = r.ms
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		s.waitTerminal(t, "stats", id)
+	}
+
+	page, err := s.p.Events(ctx(t), fn, adapters.EventQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ByStatus[event.Failed] < 1 || st.Total < st.ByStatus[event.Failed] {
-		t.Errorf("stats of fail = %+v", st)
+	if page.Total != len(runs) || len(page.Events) != len(runs) {
+		t.Fatalf("listed %d of %d events, want %d", len(page.Events), page.Total, len(runs))
 	}
-	st, err = s.p.Stats(ctx(t), s.fn("ok").DeployedName, adapters.EventQuery{})
+	var all, succeeded []int64
+	for _, ev := range page.Events {
+		ms, ok := sleeps[ev.RequestID]
+		if !ok {
+			t.Errorf("listed an event this subtest did not create: %+v", ev)
+			continue
+		}
+		// The handler's own time: at least its sleep (a loose upper bound:
+		// CI machines are slow, and list = get = stats is checked below).
+		if ev.DurationMs < ms || ev.DurationMs >= ms+5000 {
+			t.Errorf("event %s slept %d ms and lists a duration of %d ms", ev.RequestID, ms, ev.DurationMs)
+		}
+		wantAttempts := 1
+		if ev.Status == event.Failed {
+			wantAttempts = 2
+		}
+		if ev.Attempts != wantAttempts {
+			t.Errorf("event %s (%s) lists %d attempts, want %d", ev.RequestID, ev.Status, ev.Attempts, wantAttempts)
+		}
+		got, err := s.p.Event(ctx(t), fn, ev.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DurationMs != ev.DurationMs || got.Attempts != ev.Attempts {
+			t.Errorf("event %s: list says %d ms after %d attempts, get says %d ms after %d", ev.RequestID, ev.DurationMs, ev.Attempts, got.DurationMs, got.Attempts)
+		}
+		all = append(all, ev.DurationMs)
+		if ev.Status == event.Succeeded {
+			succeeded = append(succeeded, ev.DurationMs)
+		}
+	}
+
+	st, err := s.p.Stats(ctx(t), fn, adapters.EventQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ByStatus[event.Succeeded] < 6 || st.MaxMs < 1000 || st.P50Ms > st.MaxMs {
-		t.Errorf("stats of ok = %+v", st)
+	p50, p95, max := event.Summarize(all)
+	if st.Total != len(runs) || st.ByStatus[event.Succeeded] != 4 || st.ByStatus[event.Failed] != 1 {
+		t.Errorf("stats count %d events, %d SUCCEEDED, %d FAILED; want 5, 4, 1 (%+v)", st.Total, st.ByStatus[event.Succeeded], st.ByStatus[event.Failed], st)
+	}
+	if st.P50Ms != p50 || st.P95Ms != p95 || st.MaxMs != max {
+		t.Errorf("stats p50/p95/max = %d/%d/%d ms; the listed durations %v give %d/%d/%d", st.P50Ms, st.P95Ms, st.MaxMs, all, p50, p95, max)
+	}
+	ok, err := s.p.Stats(ctx(t), fn, adapters.EventQuery{Statuses: []event.Status{event.Succeeded}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50, p95, max = event.Summarize(succeeded)
+	if ok.Total != 4 || ok.P50Ms != p50 || ok.P95Ms != p95 || ok.MaxMs != max {
+		t.Errorf("SUCCEEDED stats = %+v; the listed durations %v give %d/%d/%d", ok, succeeded, p50, p95, max)
 	}
 }
 
 func (s *suite) redeployWhileRunning(t *testing.T) {
+	s.need(t, "ok")
 	id := s.invokeAsync(t, "ok", `{"ms": 2500, "tag": "old"}`)
 	s.waitFor(t, "ok", id, "RUNNING", func(ev adapters.Event) bool { return ev.Status == event.Running })
 	f := s.fn("ok")
@@ -403,6 +511,7 @@ func (s *suite) redeployWhileRunning(t *testing.T) {
 }
 
 func (s *suite) errors(t *testing.T) {
+	s.need(t, "ok")
 	_, err := s.p.Invoke(ctx(t), "conf-"+s.tg.Name+"-nope", []byte(`{}`), adapters.InvokeOptions{Async: true})
 	if !errors.Is(err, adapters.ErrNotFound) {
 		t.Errorf("invoke of an unknown function: %v, want ErrNotFound", err)

@@ -118,15 +118,93 @@ func toEvent(fn string, a *scf.AsyncEvent) adapters.Event {
 	}
 	if end, ok := parseTime(s(a.EndTime)); ok {
 		ev.EndedAt = &end
-		if ev.StartedAt != nil {
-			ev.DurationMs = end.Sub(*ev.StartedAt).Milliseconds()
-		}
 	}
+	// No duration here: EndTime − StartTime would count the time in queue,
+	// every attempt and the backoff between them. The duration is the last
+	// execution's, from GetFunctionLogs (applyExecutions).
 	return ev
 }
 
+// applyExecutions completes ev with its executions (GetFunctionLogs keeps
+// one entry per attempt): the number of attempts, and the duration and peak
+// memory of the last one once it has finished — the event's duration, as
+// package event defines it. It returns the last execution, nil if none.
+func applyExecutions(ev *adapters.Event, entries []*logEntry) *logEntry {
+	var last *logEntry
+	for _, e := range entries {
+		if n := int(e.retryNum) + 1; n > ev.Attempts {
+			ev.Attempts = n
+		}
+		if last == nil || e.retryNum >= last.retryNum {
+			last = e
+		}
+	}
+	if last != nil && last.finished {
+		ev.DurationMs = int64(last.duration)
+		ev.MaxMemoryMB = int(last.memUsage >> 20)
+	}
+	return last
+}
+
+// withExecutions applies to each listed event what GetFunctionLogs tells of
+// its executions, so that events list reports the attempts and duration
+// events get does. The entries are read once for all events, over the time
+// from the first event's creation to the last one's end (now while any is
+// running), in the one-day windows the API allows; SCF returns at most
+// logMaxEntries entries per window, and an event whose entries lie beyond
+// that keeps no attempt count or duration.
+func (p *Provider) withExecutions(ctx context.Context, fn string, evs []adapters.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	now := time.Now()
+	from, to := evs[0].CreatedAt, evs[0].CreatedAt
+	for _, ev := range evs {
+		end := now
+		if ev.EndedAt != nil {
+			end = *ev.EndedAt
+		}
+		if ev.CreatedAt.Before(from) {
+			from = ev.CreatedAt
+		}
+		if end.After(to) {
+			to = end
+		}
+	}
+	// SCF's times have second precision: widen the window to whole seconds.
+	from, to = from.Truncate(time.Second), to.Truncate(time.Second).Add(time.Second)
+	type key struct {
+		id    string
+		retry uint64
+	}
+	seen := map[key]bool{}
+	byID := map[string][]*logEntry{}
+	for start := from; start.Before(to); {
+		end := start.Add(logWindow)
+		if end.After(to) {
+			end = to
+		}
+		entries, err := p.fetchLogs(ctx, fn, "", start, end)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if k := (key{e.requestID, e.retryNum}); !seen[k] { // windows share their boundary second
+				seen[k] = true
+				byID[e.requestID] = append(byID[e.requestID], e)
+			}
+		}
+		start = end
+	}
+	for i := range evs {
+		applyExecutions(&evs[i], byID[evs[i].RequestID])
+	}
+	return nil
+}
+
 // Events lists events with ListAsyncEvents, paging by 100 up to q.Limit
-// (all of them when q.Limit is 0).
+// (all of them when q.Limit is 0), completed with their executions
+// (withExecutions): attempts, and the duration of the last one.
 func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
 	req := listRequest(fn, q)
 	page := adapters.EventPage{Events: []adapters.Event{}}
@@ -146,6 +224,9 @@ func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery)
 		}
 		offset += len(list)
 		if len(list) < limit || offset >= total || (q.Limit > 0 && len(page.Events) >= q.Limit) {
+			if err := p.withExecutions(ctx, fn, page.Events); err != nil {
+				return adapters.EventPage{}, err
+			}
 			return page, nil
 		}
 	}
@@ -179,17 +260,7 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 	if err != nil {
 		return adapters.Event{}, err
 	}
-	for _, e := range entries {
-		if n := int(e.retryNum) + 1; n > ev.Attempts {
-			ev.Attempts = n
-		}
-	}
-	if len(entries) > 0 {
-		last := entries[len(entries)-1]
-		if last.finished {
-			ev.DurationMs = int64(last.duration)
-			ev.MaxMemoryMB = int(last.memUsage >> 20)
-		}
+	if last := applyExecutions(&ev, entries); last != nil {
 		if ev.Status.Terminal() && last.finished {
 			if ev.Status == event.Succeeded {
 				ev.Result = rawResult(last.retMsg)
@@ -216,24 +287,14 @@ func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace ti
 	return p.send(ctx, req, &emptyResponse{})
 }
 
-// Stats counts events per status over ListAsyncEvents pages. Durations are
-// EndTime - StartTime of finished events (time in queue included: SCF's
-// event list has no execution start).
+// Stats counts events per status over ListAsyncEvents pages (SCF has no
+// stats API) and summarises the durations those events list with
+// (adapters.StatsOf): the last execution's, from GetFunctionLogs.
 func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) (adapters.Stats, error) {
 	q.Offset, q.Limit = 0, 0
 	page, err := p.Events(ctx, fn, q)
 	if err != nil {
 		return adapters.Stats{}, err
 	}
-	st := adapters.Stats{Function: fn, ByStatus: map[event.Status]int{}}
-	var durations []int64
-	for _, ev := range page.Events {
-		st.Total++
-		st.ByStatus[ev.Status]++
-		if ev.Status.Terminal() && ev.EndedAt != nil && ev.StartedAt != nil {
-			durations = append(durations, ev.DurationMs)
-		}
-	}
-	st.P50Ms, st.P95Ms, st.MaxMs = event.Summarize(durations)
-	return st, nil
+	return adapters.StatsOf(fn, len(page.Events), page.Events), nil
 }

@@ -320,10 +320,12 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]Event, int, err
 
 // Stats counts the events matching q per status (every status of event.All
 // is a key, 0 when none) and gives the nearest-rank p50, p95 and the maximum
-// of their durations. The duration of an event is EndedAt − StartedAt
-// (wall-clock time from its first attempt's start to its terminal status,
-// retries and backoff included), truncated to milliseconds; only terminal
-// events with both times count. Offset, Limit and Desc are ignored.
+// of their durations. The duration of an event is its DurationMs, the one
+// ListEvents and GetEvent report: the handler's duration of its last attempt
+// (see package event), not EndedAt − StartedAt, which would count earlier
+// attempts and the backoff between them. Only the events event.Timed
+// accepts count: terminal, with at least one attempt. Offset, Limit and Desc
+// are ignored.
 //
 // Percentiles are nearest rank, as on every provider (event.Summarize).
 func (s *Store) Stats(ctx context.Context, q EventQuery) (Stats, error) {
@@ -367,8 +369,8 @@ func (s *Store) Stats(ctx context.Context, q EventQuery) (Stats, error) {
 		return st, nil
 	}
 	where, args = q.where(terminal)
-	rows, err = tx.QueryContext(ctx, `SELECT (ended_at - started_at) / 1000000 AS d FROM events`+where+
-		` AND started_at IS NOT NULL AND ended_at IS NOT NULL ORDER BY d`, args...)
+	// event.Timed: terminal (where) and attempts > 0.
+	rows, err = tx.QueryContext(ctx, `SELECT duration_ms FROM events`+where+` AND attempts > 0 ORDER BY duration_ms`, args...)
 	if err != nil {
 		return Stats{}, dbErr(s.path, "stats durations", err)
 	}

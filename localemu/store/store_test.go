@@ -600,27 +600,30 @@ func TestConcurrentInsertReopen(t *testing.T) {
 func TestStats(t *testing.T) {
 	s := openT(t, t.TempDir())
 	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	ins := func(id, fn string, st event.Status, created time.Time, dur time.Duration, started bool) {
-		e := Event{RequestID: id, Function: fn, Status: st, CreatedAt: created}
-		if started {
+	// ins stores an event whose last attempt took durMs, after attempts
+	// attempts: EndedAt − StartedAt is far longer (a first attempt, a
+	// backoff), and is not the duration stats report.
+	ins := func(id, fn string, st event.Status, created time.Time, durMs int64, attempts int) {
+		e := Event{RequestID: id, Function: fn, Status: st, CreatedAt: created, Attempts: attempts, DurationMs: durMs}
+		if attempts > 0 {
 			e.StartedAt = created.Add(time.Second)
 			if st.Terminal() {
-				e.EndedAt = e.StartedAt.Add(dur)
+				e.EndedAt = e.StartedAt.Add(time.Minute + time.Duration(durMs)*time.Millisecond)
 			}
 		}
 		if err := s.InsertEvent(ctx, &e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// 100 terminal events of f with durations 1..100 ms (+0.9 ms, truncated).
+	// 100 terminal events of f whose last attempts took 1..100 ms.
 	for i := 1; i <= 100; i++ {
 		st := []event.Status{event.Terminated, event.Succeeded, event.Failed, event.TimedOut}[i%4]
-		ins(fmt.Sprint("d", i), "f", st, t0.Add(time.Duration(i)*time.Minute), time.Duration(i)*time.Millisecond+900*time.Microsecond, true)
+		ins(fmt.Sprint("d", i), "f", st, t0.Add(time.Duration(i)*time.Minute), int64(i), 1+i%3)
 	}
-	ins("q", "f", event.Queued, t0, 0, false)
-	ins("run", "f", event.Running, t0, 0, true)
-	ins("term-never-started", "f", event.Terminated, t0, 0, false)
-	ins("other", "g", event.Succeeded, t0, time.Hour, true)
+	ins("q", "f", event.Queued, t0, 0, 0)
+	ins("run", "f", event.Running, t0, 500, 2) // a retry waiting: its last attempt's duration is no stat
+	ins("term-never-started", "f", event.Terminated, t0, 0, 0)
+	ins("other", "g", event.Succeeded, t0, 3600000, 1)
 
 	st, err := s.Stats(ctx, EventQuery{Function: "f"})
 	if err != nil {

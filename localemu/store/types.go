@@ -78,7 +78,8 @@ type EventQuery struct {
 type Stats struct {
 	Total    int
 	ByStatus map[event.Status]int
-	// Durations of terminal events with a start, in milliseconds.
+	// Nearest-rank percentiles and maximum of Event.DurationMs over the
+	// events event.Timed accepts (terminal, at least one attempt).
 	P50Ms, P95Ms, MaxMs int64
 }
 
