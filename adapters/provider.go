@@ -64,6 +64,7 @@ type Invocation struct {
 	RequestID    string          `json:"requestId"`
 	Status       event.Status    `json:"status,omitempty"`
 	Result       json.RawMessage `json:"result,omitempty"`
+	ResultText   string          `json:"resultText,omitempty"` // a result that is not JSON, as the runtime sent it
 	Error        *FunctionError  `json:"error,omitempty"`
 	Log          string          `json:"log,omitempty"`
 	ExecutionARN string          `json:"executionArn,omitempty"`
@@ -92,8 +93,30 @@ type Event struct {
 	DurationMs   int64           `json:"durationMs"`
 	MaxMemoryMB  int             `json:"maxMemoryMB,omitempty"`
 	Result       json.RawMessage `json:"result,omitempty"`
+	ResultText   string          `json:"resultText,omitempty"` // a result that is not JSON, as the runtime sent it
 	ErrorType    string          `json:"errorType,omitempty"`
 	ErrorMessage string          `json:"errorMessage,omitempty"`
+}
+
+// SplitResult files what a function returned under Result when it is JSON
+// and under ResultText when it is not (a CustomRuntime or provided.al2 bash
+// handler answers plain text), so that no result is lost on the way.
+func SplitResult(b []byte) (json.RawMessage, string) {
+	if len(b) == 0 {
+		return nil, ""
+	}
+	if json.Valid(b) {
+		return json.RawMessage(b), ""
+	}
+	return nil, string(b)
+}
+
+// ResultString is a result as a person reads it: the JSON, or the text.
+func ResultString(result json.RawMessage, text string) string {
+	if len(result) > 0 {
+		return string(result)
+	}
+	return text
 }
 
 // EventQuery filters Events and Stats. Zero values mean "no filter".

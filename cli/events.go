@@ -217,7 +217,7 @@ func runEventsGet(ctx context.Context, o *eventsGetOptions) error {
 	if ev.MaxMemoryMB > 0 {
 		row("MaxMemory", strconv.Itoa(ev.MaxMemoryMB)+" MB")
 	}
-	row("Result", string(ev.Result))
+	row("Result", adapters.ResultString(ev.Result, ev.ResultText))
 	row("ErrorType", ev.ErrorType)
 	row("ErrorMessage", ev.ErrorMessage)
 	return tw.Flush()

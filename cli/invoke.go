@@ -80,7 +80,7 @@ func runInvoke(ctx context.Context, o *invokeOptions) error {
 		fmt.Fprint(o.IO.Err, inv.Log)
 	}
 	if o.JSON() {
-		out := invokeOutput{RequestID: inv.RequestID, Status: inv.Status, Result: inv.Result, Error: inv.Error, ExecutionARN: inv.ExecutionARN}
+		out := invokeOutput{RequestID: inv.RequestID, Status: inv.Status, Result: inv.Result, ResultText: inv.ResultText, Error: inv.Error, ExecutionARN: inv.ExecutionARN}
 		if o.Log {
 			out.Log = inv.Log
 		}
@@ -96,8 +96,8 @@ func runInvoke(ctx context.Context, o *invokeOptions) error {
 		}
 	} else if o.Async {
 		fmt.Fprintln(o.IO.Out, inv.RequestID)
-	} else if len(inv.Result) > 0 {
-		fmt.Fprintln(o.IO.Out, string(inv.Result))
+	} else if r := adapters.ResultString(inv.Result, inv.ResultText); r != "" {
+		fmt.Fprintln(o.IO.Out, r)
 	}
 	if inv.Error != nil {
 		if !o.JSON() {
@@ -114,6 +114,7 @@ type invokeOutput struct {
 	RequestID    string                  `json:"requestId"`
 	Status       event.Status            `json:"status,omitempty"`
 	Result       json.RawMessage         `json:"result,omitempty"`
+	ResultText   string                  `json:"resultText,omitempty"`
 	Error        *adapters.FunctionError `json:"error,omitempty"`
 	Log          string                  `json:"log,omitempty"`
 	ExecutionARN string                  `json:"executionArn,omitempty"`

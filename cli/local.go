@@ -112,13 +112,16 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	return em, nil
 }
 
-// shutdown stops the server, then lets running events finish up to drain.
+// shutdown lets running events finish up to drain while the API still
+// answers (invokes are refused; events, logs and terminate work), then stops
+// the server and closes the engine.
 func (em *emulator) shutdown(drain time.Duration, io IO) error {
-	em.stop()
-	serveErr := <-em.done
 	ctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	fmt.Fprintf(io.Err, "asyncfn emulator stopping: waiting up to %s for running events\n", drain)
+	em.engine.Drain(ctx)
+	em.stop()
+	serveErr := <-em.done
 	if err := em.engine.Close(ctx); err != nil {
 		return err
 	}
@@ -260,8 +263,8 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 			if ev.Status != "SUCCEEDED" {
 				return &exitCodeError{code: exitFailure, err: fmt.Errorf("%s %s: %s %s", invokeFn.Name, ev.Status, ev.ErrorType, ev.ErrorMessage)}
 			}
-			if len(ev.Result) > 0 {
-				fmt.Fprintf(o.IO.Err, "Result: %s\n", ev.Result)
+			if r := adapters.ResultString(ev.Result, ev.ResultText); r != "" {
+				fmt.Fprintf(o.IO.Err, "Result: %s\n", r)
 			}
 			return nil
 		}

@@ -71,17 +71,19 @@ type Engine struct {
 	instDir string             // one file per live instance: its process group, for cleanup after a crash
 	procs   *runtime.ProcTable // shared by all instances: one /proc scan per interval
 
-	mu       sync.Mutex
-	closing  bool
-	fns      map[string]*fnState
-	running  int
-	seq      uint64
-	incs     uint64                        // incarnations handed out (see fnState.inc)
-	events   map[string]*tracked           // every live (non-terminal) event
-	waiters  map[string][]chan store.Event // sent the event once it is terminal
-	wg       sync.WaitGroup
-	stopIdle chan struct{}
-	hooks    testHooks
+	mu        sync.Mutex
+	closing   bool
+	fns       map[string]*fnState
+	running   int
+	seq       uint64
+	incs      uint64                        // incarnations handed out (see fnState.inc)
+	events    map[string]*tracked           // every live (non-terminal) event
+	waiters   map[string][]chan store.Event // sent the event once it is terminal
+	wg        sync.WaitGroup
+	stopIdle  chan struct{}
+	drained   chan struct{} // closed when Drain has finished
+	closeOnce sync.Once
+	hooks     testHooks
 }
 
 // testHooks let tests stop the engine at a chosen step, to force an
@@ -183,6 +185,7 @@ func New(opts Options) (*Engine, error) {
 		events:   make(map[string]*tracked),
 		waiters:  make(map[string][]chan store.Event),
 		stopIdle: make(chan struct{}),
+		drained:  make(chan struct{}),
 	}
 	for _, d := range []string{e.codeDir, e.workDir, e.instDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -660,14 +663,16 @@ func (e *Engine) SubscribeLogs(f LogFilter, after int64) *Subscription {
 	return e.logs.subscribe(f, after)
 }
 
-// Close stops accepting invocations, lets running events finish until ctx
-// ends, then stops the rest (each counts as a failed attempt and follows its
-// retry policy at the next start) and closes the store.
-func (e *Engine) Close(ctx context.Context) error {
+// Drain stops accepting invocations and lets running events finish until
+// ctx ends, then stops the rest (each counts as a failed attempt and follows
+// its retry policy at the next start). Queries, logs and Terminate keep
+// working until Close, so a user can watch and stop what is draining.
+func (e *Engine) Drain(ctx context.Context) {
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
-		return nil
+		<-e.drained
+		return
 	}
 	e.closing = true
 	for _, t := range e.events {
@@ -695,19 +700,29 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.mu.Unlock()
 		<-done
 	}
-	e.mu.Lock()
-	var idle []*instance
-	for _, fs := range e.fns {
-		idle = append(idle, fs.idle...)
-		fs.idle = nil
-	}
-	e.mu.Unlock()
-	for _, in := range idle {
-		e.retire(in)
-	}
-	e.logs.close()
-	err := e.store.Close()
-	e.lock.Close()
+	close(e.drained)
+}
+
+// Close drains the engine (see Drain) if that was not done yet, retires the
+// warm instances and closes the store.
+func (e *Engine) Close(ctx context.Context) error {
+	e.Drain(ctx)
+	var err error
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		var idle []*instance
+		for _, fs := range e.fns {
+			idle = append(idle, fs.idle...)
+			fs.idle = nil
+		}
+		e.mu.Unlock()
+		for _, in := range idle {
+			e.retire(in)
+		}
+		e.logs.close()
+		err = e.store.Close()
+		e.lock.Close()
+	})
 	return err
 }
 

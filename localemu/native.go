@@ -56,6 +56,7 @@ type EventInfo struct {
 	DurationMs   int64           `json:"durationMs"`
 	MaxMemoryMB  int             `json:"maxMemoryMB,omitempty"`
 	Result       json.RawMessage `json:"result,omitempty"`
+	ResultText   string          `json:"resultText,omitempty"` // a result that is not JSON, as the runtime sent it
 	ErrorType    string          `json:"errorType,omitempty"`
 	ErrorMessage string          `json:"errorMessage,omitempty"`
 	Payload      json.RawMessage `json:"payload,omitempty"`
@@ -118,8 +119,12 @@ func eventInfo(ev store.Event, withPayload bool) EventInfo {
 	if ev.Status == event.Queued {
 		info.NextAttempt = timePtr(ev.NextAttempt)
 	}
-	if len(ev.Result) > 0 && json.Valid(ev.Result) {
-		info.Result = json.RawMessage(ev.Result)
+	if len(ev.Result) > 0 {
+		if json.Valid(ev.Result) {
+			info.Result = json.RawMessage(ev.Result)
+		} else {
+			info.ResultText = string(ev.Result)
+		}
 	}
 	if withPayload && json.Valid(ev.Payload) {
 		info.Payload = json.RawMessage(ev.Payload)

@@ -148,7 +148,7 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 	if _, err := p.do(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(fn)+"/invocations", q, payload, &ev); err != nil {
 		return adapters.Invocation{}, err
 	}
-	inv := adapters.Invocation{RequestID: ev.RequestID, Status: ev.Status, Result: ev.Result, DurationMs: ev.DurationMs}
+	inv := adapters.Invocation{RequestID: ev.RequestID, Status: ev.Status, Result: ev.Result, ResultText: ev.ResultText, DurationMs: ev.DurationMs}
 	if ev.Status.Terminal() && ev.Status != event.Succeeded {
 		inv.Error = &adapters.FunctionError{Type: ev.ErrorType, Message: ev.ErrorMessage}
 	}
