@@ -174,11 +174,10 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 
 	timeout := time.Duration(cfg.Timeout) * time.Second
-	deadline := time.Now().Add(timeout)
-	ictx, cancel := context.WithDeadline(r.ctx, deadline)
-	resp, err := inst.rt.Invoke(ictx, runtime.Request{RequestID: ev.RequestID, Payload: ev.Payload, Deadline: deadline,
+	// The runtime starts the deadline when it hands the event over (its /next
+	// is answered): a cold start's init is not timed (it has its own bound).
+	resp, err := inst.rt.Invoke(r.ctx, runtime.Request{RequestID: ev.RequestID, Payload: ev.Payload, Timeout: timeout,
 		TraceID: "Root=1-" + fmt.Sprintf("%08x", now.Unix()) + "-" + strings.ReplaceAll(ev.RequestID, "-", "")[:24]})
-	cancel()
 	oc.ended = time.Now().UTC()
 	oc.duration = resp.Duration
 	if oc.duration == 0 {
@@ -218,8 +217,12 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 	ms := float64(oc.duration) / float64(time.Millisecond)
 	e.platformLog(r, "END RequestId: %s", ev.RequestID)
-	e.platformLog(r, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+	report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
 		ev.RequestID, ms, int64(ms)+1, cfg.MemorySize, oc.memoryMB)
+	if resp.InitDuration > 0 { // a cold start, reported as Lambda does
+		report += fmt.Sprintf("\tInit Duration: %.2f ms", float64(resp.InitDuration)/float64(time.Millisecond))
+	}
+	e.platformLog(r, "%s", report)
 	return inst, &ev, oc, nil
 }
 
