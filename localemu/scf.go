@@ -61,13 +61,19 @@ const (
 )
 
 // SCF status codes the emulator reports in GetAsyncEventStatus.StatusCode,
-// Invoke's InvokeResult and FunctionLog.RetCode (0 = success in the latter two).
+// Invoke's InvokeResult and FunctionLog.RetCode (0 = success in the latter two),
+// as SCF's "function status codes" page lists them.
 const (
 	scfCodeOK         = 200
 	scfCodeUserError  = 430 // UserCodeException
 	scfCodeTimeout    = 433 // TimeLimitReached
+	scfCodeMemory     = 434 // MemoryLimitReached: killed for using more than its memory size
 	scfCodeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
+
+// errTypeOutOfMemory is the error type the engine gives an attempt it killed
+// for using more memory than the function's memory size (scheduler.go).
+const errTypeOutOfMemory = "Runtime.OutOfMemory"
 
 var scfFunctionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
@@ -780,6 +786,9 @@ func scfRetCode(st event.Status, errType string) int64 {
 	case event.Terminated:
 		return scfCodeProcessEnd
 	}
+	if errType == errTypeOutOfMemory {
+		return scfCodeMemory
+	}
 	if strings.HasPrefix(errType, "Runtime.") {
 		return scfCodeProcessEnd
 	}
@@ -1318,7 +1327,9 @@ func scfRetCodeMatch(filter string, e *scfFunctionLog) bool {
 	case "TimeLimitExceeded":
 		return e.finished && e.status == event.TimedOut
 	case "ResourceLimitExceeded":
-		return false // the emulator does not enforce memory limits
+		// The resource SCF limits per execution is memory (the emulator
+		// enforces memorySize: such an attempt fails Runtime.OutOfMemory).
+		return e.finished && e.RetCode == scfCodeMemory
 	case "UserCodeException":
 		return e.finished && e.RetCode == scfCodeUserError
 	}
