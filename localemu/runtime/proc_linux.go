@@ -264,7 +264,11 @@ func KillLeftoverGroup(pgid int, fingerprint string) int {
 			if pgrp, _, ok := t.readStat(pid); !ok || pgrp != pgid {
 				return
 			}
-			if st, err := startTime(pid); err != nil || st < leaderStart {
+			st, exited, err := procStart(pid)
+			if err != nil || st < leaderStart || exited {
+				// An exited process (a zombie waiting for its reaper) is not
+				// left behind: it is already gone, and signalling it succeeds
+				// without doing anything.
 				return
 			}
 			if syscall.Kill(pid, syscall.SIGKILL) == nil {
@@ -276,17 +280,30 @@ func KillLeftoverGroup(pgid int, fingerprint string) int {
 
 // startTime is field 22 of /proc/<pid>/stat: clock ticks since boot.
 func startTime(pid int) (uint64, error) {
+	st, _, err := procStart(pid)
+	return st, err
+}
+
+// procStart reads a process's start time (field 22 of /proc/<pid>/stat) and
+// whether it has exited (state, field 3: Z zombie or X dead).
+func procStart(pid int) (start uint64, exited bool, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
+	return parseStart(b)
+}
+
+func parseStart(b []byte) (start uint64, exited bool, err error) {
 	k := bytes.LastIndexByte(b, ')')
 	if k < 0 {
-		return 0, errors.New("malformed stat")
+		return 0, false, errors.New("malformed stat")
 	}
 	f := bytes.Fields(b[k+1:])
 	if len(f) < 20 {
-		return 0, errors.New("malformed stat")
+		return 0, false, errors.New("malformed stat")
 	}
-	return strconv.ParseUint(string(f[19]), 10, 64) // field 22 is the 20th after the name
+	exited = len(f[0]) == 1 && (f[0][0] == 'Z' || f[0][0] == 'X')
+	start, err = strconv.ParseUint(string(f[19]), 10, 64) // field 22 is the 20th after the name
+	return start, exited, err
 }

@@ -56,3 +56,44 @@ func BenchmarkProcTableScan(b *testing.B) {
 		tbl.GroupRSSKB(pid)
 	}
 }
+
+// At the next start, only processes that still run count as left behind: an
+// exited one (a zombie nobody reaped yet) is not reported or signalled.
+func TestKillLeftoverGroupCountsOnlyLiveProcesses(t *testing.T) {
+	start := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	exited := start("true") // not waited for: it stays a zombie of this test
+	defer exited.Wait()
+	fp, err := Fingerprint(exited.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, gone, err := procStart(exited.Process.Pid); err == nil && gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the process never exited")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := KillLeftoverGroup(exited.Process.Pid, fp); n != 0 {
+		t.Errorf("an exited process was reported as %d left behind", n)
+	}
+
+	live := start("sleep", "30")
+	defer live.Wait()
+	fp, err = Fingerprint(live.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := KillLeftoverGroup(live.Process.Pid, fp); n != 1 {
+		t.Errorf("a running process: %d killed, want 1", n)
+	}
+}
