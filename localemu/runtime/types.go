@@ -56,7 +56,7 @@ type Line struct {
 	// report lines (INIT_REPORT when the init phase timed out).
 	Stream string
 	Text   string
-	Time   time.Time
+	Time   time.Time // when the line was completed
 }
 
 // Request is one invocation handed to an instance.
