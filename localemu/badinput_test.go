@@ -14,14 +14,28 @@ import (
 )
 
 // Bad requests to every front are answered in the shape that front's clients
-// parse, and none of them stores anything.
+// parse, and none of them stores anything. The oversize payloads go to real
+// functions (one per cloud), so what answers is the size limit itself.
 func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 	e := newEngine(t, t.TempDir(), Options{})
 	defer closeEngine(t, e)
 	srv := httptest.NewServer(NewServer(e, ServerOptions{}))
 	defer srv.Close()
+	zero := 0
+	for _, cfg := range []FunctionConfig{
+		{Name: "lam", Provider: "aws", Runtime: "nodejs18.x", Handler: "index.ok", MemorySize: 128, Timeout: 30},
+		{Name: "scf-fn", Provider: "tencent", Runtime: "Nodejs16.13", Handler: "index.ok", MemorySize: 128, Timeout: 30,
+			Async: AsyncConfig{Enabled: true, RetryAttempts: &zero}},
+	} {
+		if _, err := e.Deploy(context.Background(), cfg, codeZip(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	huge := `{"x":"` + strings.Repeat("a", 7<<20) + `"}`
+	payload := func(n int) string { return `{"x":"` + strings.Repeat("a", n) + `"}` }
+	huge := payload(7 << 20)                          // over the 6 MB synchronous limit of both clouds
+	overLambdaAsync := payload(maxLambdaAsyncPayload) // over Lambda's 1 MB asynchronous limit
+	overSCFAsync := payload(maxSCFAsyncPayload)       // over SCF's 128 KB asynchronous limit
 	bigHeader := strings.Repeat("h", 100<<10)
 	withHeader := func(r *http.Request, k, v string) *http.Request { r.Header.Set(k, v); return r }
 	scf := func(action, version, body string) *http.Request {
@@ -53,17 +67,23 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		{"SCF unknown action", scf("Transmogrify", "2018-04-16", "{}"), 200, "InvalidAction"},
 		{"SCF unknown version", scf("ListFunctions", "2099-01-01", "{}"), 200, "NoSuchVersion"},
 		{"SCF missing action", scf("", "2018-04-16", "{}"), 200, "MissingParameter"},
-		{"SCF oversize invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"nope","ClientContext":`+mustJSON(huge)+`}`), 200, "ResourceNotFound.Function"},
+		{"SCF oversize sync invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"scf-fn","ClientContext":`+mustJSON(huge)+`}`), 200, "InvalidParameter.RequestTooLarge"},
+		{"SCF oversize async invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"scf-fn","InvocationType":"Event","ClientContext":`+mustJSON(overSCFAsync)+`}`), 200, "InvalidParameter.RequestTooLarge"},
 		{"Lambda invalid JSON", req("POST", "/2015-03-31/functions", "{bad"), 400, "InvalidRequestContentException"},
 		{"Lambda unknown API version", req("GET", "/2099-01-01/functions/", ""), 404, "UnknownOperationException"},
 		{"Lambda huge invoke of an unknown function", req("POST", "/2015-03-31/functions/nope/invocations", huge), 404, "ResourceNotFoundException"},
+		// Invoke's documented error for a payload over the limit (the SDKs decode it as RequestTooLargeException).
+		{"Lambda oversize sync invoke", req("POST", "/2015-03-31/functions/lam/invocations", huge), 413, "RequestTooLargeException"},
+		{"Lambda oversize async invoke", req("POST", "/2015-03-31/functions/lam/invocations", overLambdaAsync, "X-Amz-Invocation-Type", "Event"), 413, "RequestTooLargeException"},
 		{"Lambda create without code", req("POST", "/2015-03-31/functions", `{"FunctionName":"f","Role":"arn:aws:iam::1:role/r","Runtime":"nodejs18.x","Handler":"i.h"}`), 400, "InvalidParameterValueException"},
 		{"Logs unknown operation", req("POST", "/", "{}", "X-Amz-Target", "Logs_20140328.Transmogrify", "Content-Type", "application/x-amz-json-1.1"), 400, "UnknownOperationException"},
 		{"native invalid JSON", req("PUT", "/v1/functions/f", "{bad"), 400, "InvalidRequest"},
 		{"native unknown route", req("GET", "/v1/nope", ""), 404, "NotFound"},
 		{"native bad status filter", req("GET", "/v1/functions/f/events?status=DONE", ""), 400, "InvalidParameter"},
 		{"native invoke unknown function", req("POST", "/v1/functions/nope/invocations?type=Event", "{}"), 404, "FunctionNotFound"},
-		{"native oversize payload", req("POST", "/v1/functions/nope/invocations", huge), 404, "FunctionNotFound"},
+		{"native oversize sync payload", req("POST", "/v1/functions/lam/invocations", huge), 413, "PayloadTooLarge"},
+		{"native oversize async payload, SCF's limit", req("POST", "/v1/functions/scf-fn/invocations?type=Event", overSCFAsync), 413, "PayloadTooLarge"},
+		{"native oversize async payload, Lambda's limit", req("POST", "/v1/functions/lam/invocations?type=Event", overLambdaAsync), 413, "PayloadTooLarge"},
 		{"SCF oversize headers", withHeader(scf("ListFunctions", "2018-04-16", "{}"), "X-Padding", bigHeader), 200, "InvalidParameter"},
 		{"Lambda oversize headers", req("GET", "/2015-03-31/functions/", "", "X-Padding", bigHeader), 400, "InvalidRequestContentException"},
 		{"Logs oversize headers", req("POST", "/", "{}", "X-Amz-Target", "Logs_20140328.DescribeLogGroups", "X-Padding", bigHeader), 400, "InvalidParameterException"},
@@ -99,8 +119,8 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		})
 	}
 	fns, err := e.Functions(context.Background())
-	if err != nil || len(fns) != 0 {
-		t.Errorf("functions stored after bad requests: %d (%v)", len(fns), err)
+	if err != nil || len(fns) != 2 {
+		t.Errorf("functions stored after bad requests: %d, want the 2 deployed (%v)", len(fns), err)
 	}
 	evs, total, err := e.Events(context.Background(), store.EventQuery{})
 	if err != nil || total != 0 || len(evs) != 0 {

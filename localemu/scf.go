@@ -225,7 +225,9 @@ func scfEngineError(err error) *scfError {
 	case errors.Is(err, ErrShuttingDown):
 		return scfErr("ResourceUnavailable", "%v", err)
 	case errors.As(err, &tooLarge):
-		return scfErr("InvalidParameterValue.ClientContext", "%v", err)
+		// SCF's code for a request over its size limit (scf v20180416
+		// errors: InvalidParameter.RequestTooLarge, "请求大小超限").
+		return scfErr("InvalidParameter.RequestTooLarge", "%v", err)
 	case errors.As(err, &invalid):
 		return scfErr("InvalidParameterValue", "%s", invalid.Msg)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

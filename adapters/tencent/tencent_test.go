@@ -109,7 +109,7 @@ func TestAPIErrorKeepsCodeAndRequestID(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "ResourceNotFound.Function" || ae.RequestID != "req-1" || !errors.Is(err, adapters.ErrNotFound) {
 		t.Errorf("mapped to %#v", err)
 	}
-	err = p.apiError(context.Background(), "Invoke", tcerr.NewTencentCloudSDKError("InvalidParameterValue.ClientContext", "too big", "req-2"))
+	err = p.apiError(context.Background(), "Invoke", tcerr.NewTencentCloudSDKError("InvalidParameter.RequestTooLarge", "too big", "req-2"))
 	if !errors.As(err, &ae) || errors.Is(err, adapters.ErrNotFound) {
 		t.Errorf("mapped to %#v", err)
 	}
