@@ -56,7 +56,9 @@ type candidate struct {
 // symlink, so the artifact does not carry the content twice and the layout
 // survives (node_modules/.bin). Links to directories are followed (loops are
 // cut where they close); a dangling link that the patterns select is an error.
-// Sockets, pipes and devices are skipped.
+// Sockets, pipes and devices are skipped, and so is an emulator's state
+// directory (.asyncfn/, or any directory IsStateDir recognises), whatever the
+// patterns say.
 func Build(root string, patterns []string) ([]byte, Info, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
@@ -128,6 +130,9 @@ func walk(sel selector, dir, rel string, chain []string, out *[]candidate) error
 			if st, err := os.Stat(abs); err != nil || st.Mode().IsRegular() {
 				*out = append(*out, candidate{rel: r, abs: abs, link: true})
 			}
+		case t.IsDir() && IsStateDir(abs):
+			// An emulator's state directory under another name (--state-dir
+			// inside the service): never packaged, like .asyncfn/.
 		case t.IsDir():
 			real := filepath.Join(chain[len(chain)-1], e.Name())
 			if inChain(chain, real) {
@@ -145,6 +150,8 @@ func walk(sel selector, dir, rel string, chain []string, out *[]candidate) error
 				continue
 			}
 			switch {
+			case st.IsDir() && IsStateDir(abs):
+				// A link to an emulator's state directory: never packaged.
 			case st.IsDir():
 				real, err := filepath.EvalSymlinks(abs)
 				if err != nil {

@@ -322,3 +322,40 @@ func TestBuildPruningAgreesWithMatch(t *testing.T) {
 		}
 	}
 }
+
+// An emulator state directory inside the service under another name than
+// .asyncfn (asyncfn dev --state-dir state) is never packaged: not by
+// default, not when a pattern names it, not through a link. Without this,
+// every deploy packaged the extracted code of the previous ones.
+func TestBuildNeverPackagesAnEmulatorStateDir(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"index.js":                          "exports.main = async () => 1\n",
+		"state/state.db":                    "SQLite format 3",
+		"state/state.db-wal":                "wal",
+		"state/lock":                        "",
+		"state/code/0123abcd/index.js":      "exports.main = async () => 0\n",
+		"state/work/f/.asyncfn-runtime/x":   "bootstrap",
+		"data/state.db":                     "the function's own database", // no lock: not a state directory
+		"nested/deeper/emu/state.db":        "SQLite format 3",
+		"nested/deeper/emu/lock":            "",
+		"nested/deeper/emu/instances/f/1/x": "x",
+		"nested/deeper/keep.js":             "x\n",
+	})
+	if err := os.Symlink(filepath.Join(dir, "state"), filepath.Join(dir, "state-link")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"data/state.db", "index.js", "nested/deeper/keep.js"}
+	for _, patterns := range [][]string{nil, {"state/**", "nested/**", "state-link/**"}} {
+		data, _, err := Build(dir, patterns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := zipNames(t, data); !reflect.DeepEqual(got, want) {
+			t.Errorf("patterns %q: entries\n got %q\nwant %q", patterns, got, want)
+		}
+	}
+	if !IsStateDir(filepath.Join(dir, "state")) || IsStateDir(filepath.Join(dir, "data")) || IsStateDir(filepath.Join(dir, "missing")) {
+		t.Error("IsStateDir misjudges a state directory, a plain state.db or a missing directory")
+	}
+}

@@ -10,6 +10,7 @@
 // Pattern semantics (see Match and DefaultExcludes): globs relative to the
 // root, applied in order after the Framework's default excludes, "!" to
 // exclude, later patterns overriding earlier ones; everything is included
-// unless a pattern says otherwise; asyncfn's state directory (.asyncfn/) is
-// never packaged.
+// unless a pattern says otherwise; asyncfn's state directory (.asyncfn/, and
+// any directory IsStateDir recognises as an emulator's state directory, such
+// as a --state-dir inside the service) is never packaged.
 package artifact

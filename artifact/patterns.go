@@ -1,12 +1,36 @@
 package artifact
 
-import "strings"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
 
 // StateDir is asyncfn's own state directory beside serverless.yml (the
 // emulator's database and extracted code). It is never packaged, whatever the
 // patterns say: it is large, private and would nest every old version of the
 // code inside the new one.
 const StateDir = ".asyncfn"
+
+// stateMarkers are the files every emulator state directory holds, whatever
+// its name (asyncfn local start / dev --state-dir): the database
+// (localemu/store.DBFile) and the lock file the running emulator holds
+// (localemu's lockStateDir), which stays behind when it stops. A user's own
+// state.db alone does not make a directory one.
+var stateMarkers = []string{"state.db", "lock"}
+
+// IsStateDir reports whether dir is an asyncfn emulator's state directory:
+// it holds every one of the marker files. Build never packages such a
+// directory, named .asyncfn or not, whatever the patterns say.
+func IsStateDir(dir string) bool {
+	for _, name := range stateMarkers {
+		st, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
 
 // DefaultExcludes returns the patterns excluded before the user's patterns
 // are applied, as the Serverless Framework v3 does
