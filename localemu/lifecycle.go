@@ -17,6 +17,9 @@ const (
 	errTypeFunctionRemoved = "ResourceNotFound"
 	errTypeRestarted       = "Emulator.Restarted"
 	errTypeStopped         = "Emulator.Stopped"
+	// errTypeOutOfMemory: the engine killed an attempt whose process tree
+	// outgrew memorySize (SCF reports it as 434 MemoryLimitReached).
+	errTypeOutOfMemory = "Runtime.OutOfMemory"
 )
 
 // phase is where a live event is in the engine.

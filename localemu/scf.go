@@ -71,9 +71,6 @@ const (
 	scfCodeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
 
-// errTypeOutOfMemory is the error type the engine gives an attempt it killed
-// for using more memory than the function's memory size (scheduler.go).
-const errTypeOutOfMemory = "Runtime.OutOfMemory"
 
 var scfFunctionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 

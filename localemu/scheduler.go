@@ -196,7 +196,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	case errors.As(err, &exit) && exit.OutOfMemoryMB > 0:
 		// The process tree outgrew memorySize, as Lambda and SCF enforce it.
 		// (RLIMIT_AS cannot do this: V8 reserves far more address space than it uses.)
-		oc.status, oc.errType = event.Failed, "Runtime.OutOfMemory"
+		oc.status, oc.errType = event.Failed, errTypeOutOfMemory
 		oc.errMsg = fmt.Sprintf("RequestId: %s Error: Runtime exited with error: signal: killed (memory used %d MB exceeds the memory size of %d MB)", ev.RequestID, exit.OutOfMemoryMB, cfg.MemorySize)
 		oc.memoryMB = exit.OutOfMemoryMB
 		e.platformLog(r, "%s", oc.errMsg)
@@ -215,7 +215,8 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	default:
 		oc.status, oc.errType, oc.errMsg = event.Failed, "Runtime.Unknown", err.Error()
 	}
-	ms := float64(oc.duration) / float64(time.Millisecond)
+	// Truncated as DurationMs is, so REPORT and every listing agree on the millisecond.
+	ms := float64(oc.duration.Truncate(10*time.Microsecond)) / float64(time.Millisecond)
 	e.platformLog(r, "END RequestId: %s", ev.RequestID)
 	report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
 		ev.RequestID, ms, int64(ms)+1, cfg.MemorySize, oc.memoryMB)
