@@ -71,7 +71,6 @@ const (
 	scfCodeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
 
-
 var scfFunctionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
 // scfZone is the time zone of SCF's API times.
