@@ -460,7 +460,7 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 		return inv, nil
 	}
 	inv.Status = event.Succeeded
-	inv.Result = json.RawMessage(out.Payload)
+	inv.Result, inv.ResultText = adapters.SplitResult(out.Payload)
 	return inv, nil
 }
 
@@ -637,8 +637,8 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 	}
 	ev := executionEvent(fn, types.Execution{DurableExecutionArn: out.DurableExecutionArn, Status: out.Status,
 		StartTimestamp: out.StartTimestamp, EndTimestamp: out.EndTimestamp})
-	if out.Result != nil && json.Valid([]byte(*out.Result)) {
-		ev.Result = json.RawMessage(*out.Result)
+	if out.Result != nil {
+		ev.Result, ev.ResultText = adapters.SplitResult([]byte(*out.Result))
 	}
 	if e := out.Error; e != nil {
 		ev.ErrorType, ev.ErrorMessage = aws.ToString(e.ErrorType), aws.ToString(e.ErrorMessage)

@@ -263,7 +263,7 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 	if last := applyExecutions(&ev, entries); last != nil {
 		if ev.Status.Terminal() && last.finished {
 			if ev.Status == event.Succeeded {
-				ev.Result = rawResult(last.retMsg)
+				ev.Result, ev.ResultText = adapters.SplitResult([]byte(last.retMsg))
 			} else {
 				fe := functionError(last.retMsg)
 				ev.ErrorType, ev.ErrorMessage = fe.Type, fe.Message

@@ -384,7 +384,7 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 		return inv, nil
 	}
 	inv.Status = event.Succeeded
-	inv.Result = rawResult(s(r.RetMsg))
+	inv.Result, inv.ResultText = adapters.SplitResult([]byte(s(r.RetMsg)))
 	return inv, nil
 }
 
@@ -406,15 +406,3 @@ func functionError(text string) *adapters.FunctionError {
 	return fe
 }
 
-// rawResult is the function's return value as JSON: RetMsg is the JSON the
-// handler returned, or text that is quoted.
-func rawResult(text string) json.RawMessage {
-	if text == "" {
-		return nil
-	}
-	if json.Valid([]byte(text)) {
-		return json.RawMessage(text)
-	}
-	b, _ := json.Marshal(text)
-	return b
-}
