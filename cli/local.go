@@ -17,6 +17,8 @@ import (
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/adapters/local"
 	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/localemu/server"
 	"github.com/asyncfn/asyncfn/spec"
 )
 
@@ -32,7 +34,7 @@ type emulatorOptions struct {
 
 func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "addr", Value: localemu.DefaultAddr, Usage: "listen on `HOST:PORT` (an address beyond loopback needs --credentials)", Destination: &o.Addr},
+		&ucli.StringFlag{Name: "addr", Value: server.DefaultAddr, Usage: "listen on `HOST:PORT` (an address beyond loopback needs --credentials)", Destination: &o.Addr},
 		&ucli.StringFlag{Name: "state-dir", Usage: "keep state in `DIR` (default: .asyncfn beside serverless.yml)", Destination: &o.StateDir},
 		&ucli.IntFlag{Name: "max-concurrency", Value: 100, Usage: "at most `N` events running at once over all functions", Destination: &o.MaxConcurrency},
 		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
@@ -76,13 +78,13 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.MaxConcurrency < 1 {
 		return nil, usagef("--max-concurrency must be at least 1")
 	}
-	var creds *localemu.Credentials
+	var creds *front.Credentials
 	if o.Credentials != "" {
-		if creds, err = localemu.ParseCredentials(o.Credentials); err != nil {
+		if creds, err = front.ParseCredentials(o.Credentials); err != nil {
 			return nil, usagef("--credentials: %v", err)
 		}
 	}
-	ln, err := localemu.Listen(o.Addr, creds != nil)
+	ln, err := server.Listen(o.Addr, creds != nil)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -106,7 +108,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
-	srv := localemu.NewServer(eng, localemu.ServerOptions{Credentials: creds})
+	srv := server.New(eng, server.Options{Credentials: creds})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
 	return em, nil
@@ -279,7 +281,7 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 // servePprof serves Go's profiles on a loopback address of their own, for
 // performance work on the emulator (ASYNCFN_PPROF=127.0.0.1:6060).
 func servePprof(addr string) error {
-	ln, err := localemu.Listen(addr, false)
+	ln, err := server.Listen(addr, false)
 	if err != nil {
 		return err
 	}

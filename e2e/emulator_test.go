@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/server"
 )
 
 // startEmulator runs an in-process emulator on a free loopback port and
 // returns its base URL.
 func startEmulator(t *testing.T) string {
 	t.Helper()
-	return startEmulatorWith(t, localemu.ServerOptions{})
+	return startEmulatorWith(t, server.Options{})
 }
 
 // startEmulatorWith is startEmulator with server options, such as the
 // credentials that make the cloud fronts verify signatures.
-func startEmulatorWith(t *testing.T, opts localemu.ServerOptions) string {
+func startEmulatorWith(t *testing.T, opts server.Options) string {
 	t.Helper()
 	eng, err := localemu.New(localemu.Options{StateDir: t.TempDir(), Backoff: func(int) time.Duration { return 100 * time.Millisecond },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -35,7 +36,7 @@ func startEmulatorWith(t *testing.T, opts localemu.ServerOptions) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- localemu.NewServer(eng, opts).Serve(ctx, ln) }()
+	go func() { done <- server.New(eng, opts).Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

@@ -39,13 +39,15 @@ type AsyncConfig struct {
 
 // Limits of the clouds the emulator reproduces.
 const (
-	maxSyncPayload        = 6 << 20   // Lambda and SCF synchronous invoke
-	maxLambdaAsyncPayload = 1 << 20   // Lambda asynchronous invoke (since 2025: 1 MB)
-	maxSCFAsyncPayload    = 128 << 10 // SCF asynchronous invoke
+	MaxSyncPayload        = 6 << 20   // Lambda and SCF synchronous invoke
+	MaxLambdaAsyncPayload = 1 << 20   // Lambda asynchronous invoke (since 2025: 1 MB)
+	MaxSCFAsyncPayload    = 128 << 10 // SCF asynchronous invoke
 	defaultRetryAttempts  = 2         // Lambda MaximumRetryAttempts default; SCF default retry is 2 as well
 	defaultMaxEventAge    = 6 * time.Hour
-	maxAsyncTimeout       = 86400 // SCF async mode
-	maxSyncTimeout        = 900
+	MaxAsyncTimeout       = 86400 // seconds: SCF async mode
+	MaxSyncTimeout        = 900   // seconds
+	// MaxDeployBody bounds a deploy request (a base64 zip): 350 MB of body.
+	MaxDeployBody = 350 << 20
 )
 
 // Validate checks a configuration the way the clouds would before accepting it.
@@ -73,9 +75,9 @@ func (c *FunctionConfig) Validate() error {
 	if c.Timeout == 0 {
 		c.Timeout = 3
 	}
-	limit := maxSyncTimeout
+	limit := MaxSyncTimeout
 	if c.Provider == "tencent" && c.Async.Enabled {
-		limit = maxAsyncTimeout
+		limit = MaxAsyncTimeout
 	}
 	if c.Timeout < 1 || c.Timeout > limit {
 		problems = append(problems, fmt.Sprintf("timeout %d is outside 1-%d", c.Timeout, limit))
@@ -92,28 +94,28 @@ func (c *FunctionConfig) Validate() error {
 	return nil
 }
 
-func (c *FunctionConfig) retryAttempts() int {
+func (c *FunctionConfig) RetryAttempts() int {
 	if c.Async.RetryAttempts != nil {
 		return *c.Async.RetryAttempts
 	}
 	return defaultRetryAttempts
 }
 
-func (c *FunctionConfig) maxEventAge() time.Duration {
+func (c *FunctionConfig) MaxEventAge() time.Duration {
 	if c.Async.MaxEventAge > 0 {
 		return time.Duration(c.Async.MaxEventAge) * time.Second
 	}
 	return defaultMaxEventAge
 }
 
-func (c *FunctionConfig) asyncPayloadLimit() int {
+func (c *FunctionConfig) AsyncPayloadLimit() int {
 	if c.Provider == "tencent" {
-		return maxSCFAsyncPayload
+		return MaxSCFAsyncPayload
 	}
-	return maxLambdaAsyncPayload
+	return MaxLambdaAsyncPayload
 }
 
-func decodeConfig(raw json.RawMessage) (*FunctionConfig, error) {
+func DecodeConfig(raw json.RawMessage) (*FunctionConfig, error) {
 	var c FunctionConfig
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("decode function configuration: %w", err)

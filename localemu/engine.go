@@ -224,7 +224,7 @@ func (e *Engine) loadFunctions() error {
 		return fmt.Errorf("localemu: load functions: %w", err)
 	}
 	for _, f := range fns {
-		cfg, err := decodeConfig(f.Config)
+		cfg, err := DecodeConfig(f.Config)
 		if err != nil {
 			return fmt.Errorf("localemu: function %s: %w", f.Name, err)
 		}
@@ -246,7 +246,7 @@ func (e *Engine) recover() error {
 		if ev.InvokeType == event.InvokeRequestResponse && ev.Status == event.Queued {
 			// Its caller went away with the previous process: nobody waits for the answer.
 			now := time.Now().UTC()
-			ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Failed, now, errTypeRestarted, "the emulator stopped before this synchronous invocation ran"
+			ev.Status, ev.EndedAt, ev.ErrorType, ev.ErrorMessage = event.Failed, now, ErrTypeRestarted, "the emulator stopped before this synchronous invocation ran"
 			if err := e.store.UpdateEvent(ctx, &ev); err != nil {
 				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
 			}
@@ -265,7 +265,7 @@ func (e *Engine) recover() error {
 			}
 			now := time.Now()
 			a := store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, EndedAt: now, Status: event.Failed,
-				ErrorType: errTypeRestarted, ErrorMessage: "the emulator stopped while this attempt was running"}
+				ErrorType: ErrTypeRestarted, ErrorMessage: "the emulator stopped while this attempt was running"}
 			if ev.Attempts == 0 {
 				a.N = 1
 				ev.Attempts = 1
@@ -433,7 +433,7 @@ func (e *Engine) Function(ctx context.Context, name string) (store.Function, *Fu
 		}
 		return store.Function{}, nil, err
 	}
-	cfg, err := decodeConfig(f.Config)
+	cfg, err := DecodeConfig(f.Config)
 	return f, cfg, err
 }
 
@@ -479,7 +479,7 @@ func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
 			e.log.Error("failing a removed function's event", "requestId", t.id, "err", err)
 			continue
 		}
-		e.endUnrun(&ev, event.Failed, errTypeFunctionRemoved, removedMessage(name),
+		e.endUnrun(&ev, event.Failed, ErrTypeFunctionRemoved, removedMessage(name),
 			fmt.Sprintf("REMOVED RequestId: %s did not run: function %s was removed", ev.RequestID, name))
 	}
 	return nil
@@ -532,9 +532,9 @@ func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, er
 			return store.Event{}, &ThrottledError{Function: req.Function, Reserved: *cfg.ReservedConcurrency}
 		}
 	}
-	limit := maxSyncPayload
+	limit := MaxSyncPayload
 	if async {
-		limit = cfg.asyncPayloadLimit()
+		limit = cfg.AsyncPayloadLimit()
 	}
 	if len(req.Payload) > limit {
 		return store.Event{}, &PayloadTooLargeError{Size: len(req.Payload), Limit: limit, Async: async}
@@ -778,4 +778,14 @@ func (e *Engine) reapIdle() {
 			e.retire(in)
 		}
 	}
+}
+
+// Logger is the engine's logger, for the fronts that serve it.
+func (e *Engine) Logger() *slog.Logger { return e.log }
+
+// LogSubscribers is the number of live log subscriptions open now.
+func (e *Engine) LogSubscribers() int {
+	e.logs.mu.Lock()
+	defer e.logs.mu.Unlock()
+	return len(e.logs.subs)
 }

@@ -12,14 +12,14 @@ import (
 // Error types the engine itself gives an event or an attempt (a handler's own
 // errors carry the runtime's types). Fronts and destinations decide on these.
 const (
-	errTypeTerminated      = "Terminated"
-	errTypeEventAge        = "EventAgeExceeded"
-	errTypeFunctionRemoved = "ResourceNotFound"
-	errTypeRestarted       = "Emulator.Restarted"
-	errTypeStopped         = "Emulator.Stopped"
-	// errTypeOutOfMemory: the engine killed an attempt whose process tree
+	ErrTypeTerminated      = "Terminated"
+	ErrTypeEventAge        = "EventAgeExceeded"
+	ErrTypeFunctionRemoved = "ResourceNotFound"
+	ErrTypeRestarted       = "Emulator.Restarted"
+	ErrTypeStopped         = "Emulator.Stopped"
+	// ErrTypeOutOfMemory: the engine killed an attempt whose process tree
 	// outgrew memorySize (SCF reports it as 434 MemoryLimitReached).
-	errTypeOutOfMemory = "Runtime.OutOfMemory"
+	ErrTypeOutOfMemory = "Runtime.OutOfMemory"
 )
 
 // phase is where a live event is in the engine.
@@ -139,7 +139,7 @@ func (e *Engine) armExpiryLocked(t *tracked) {
 	if fs == nil || fs.cfg == nil {
 		return
 	}
-	d := time.Until(t.created.Add(fs.cfg.maxEventAge()))
+	d := time.Until(t.created.Add(fs.cfg.MaxEventAge()))
 	if d < 0 {
 		d = 0
 	}
@@ -164,14 +164,14 @@ func (e *Engine) expire(t *tracked) {
 		e.log.Error("expiring event", "requestId", t.id, "err", err)
 		return
 	}
-	e.endUnrun(&ev, event.Failed, errTypeEventAge, ageExceededMessage(age, &ev),
+	e.endUnrun(&ev, event.Failed, ErrTypeEventAge, ageExceededMessage(age, &ev),
 		fmt.Sprintf("EXPIRED RequestId: %s reached its maximum event age of %s before it could run; it was dropped", ev.RequestID, age))
 	e.sendDestination(ev)
 }
 
 func (e *Engine) maxEventAgeLocked(fn string) time.Duration {
 	if fs := e.fns[fn]; fs != nil && fs.cfg != nil {
-		return fs.cfg.maxEventAge()
+		return fs.cfg.MaxEventAge()
 	}
 	return defaultMaxEventAge
 }
@@ -270,7 +270,7 @@ func (e *Engine) Terminate(ctx context.Context, fn, requestID string, grace time
 		if err != nil {
 			return store.Event{}, err
 		}
-		e.endUnrun(&ev, event.Terminated, errTypeTerminated, "terminated while queued",
+		e.endUnrun(&ev, event.Terminated, ErrTypeTerminated, "terminated while queued",
 			"TERMINATED RequestId: "+ev.RequestID+" was removed from the queue")
 	case phaseRunning:
 		r := t.run

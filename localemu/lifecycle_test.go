@@ -125,7 +125,7 @@ func TestRemoveThenDeployRunsTheNewCode(t *testing.T) {
 	// Events still waiting end at once, without an attempt.
 	for _, q := range queued {
 		ev, err := e.Event(context.Background(), "", q.RequestID)
-		if err != nil || ev.Status != event.Failed || ev.ErrorType != errTypeFunctionRemoved || ev.Attempts != 0 {
+		if err != nil || ev.Status != event.Failed || ev.ErrorType != ErrTypeFunctionRemoved || ev.Attempts != 0 {
 			t.Fatalf("queued event after remove: %s %s, %d attempts (%v)", ev.Status, ev.ErrorType, ev.Attempts, err)
 		}
 	}
@@ -181,7 +181,7 @@ func TestEventAgeExpiresWaitingEvents(t *testing.T) {
 	t.Run("queued behind a reserved concurrency of 0", func(t *testing.T) {
 		ev := invokeAged(t, e, "throttled", 59500*time.Millisecond)
 		final := wait(t, e, ev.RequestID)
-		if final.Status != event.Failed || final.ErrorType != errTypeEventAge || final.Attempts != 0 {
+		if final.Status != event.Failed || final.ErrorType != ErrTypeEventAge || final.Attempts != 0 {
 			t.Fatalf("final = %s %s after %d attempts", final.Status, final.ErrorType, final.Attempts)
 		}
 		if !strings.Contains(logText(t, e, ev.RequestID), "EXPIRED RequestId: "+ev.RequestID) {
@@ -192,7 +192,7 @@ func TestEventAgeExpiresWaitingEvents(t *testing.T) {
 	t.Run("waiting for a retry", func(t *testing.T) {
 		ev := invokeAged(t, e, "failing", 58*time.Second)
 		final := wait(t, e, ev.RequestID)
-		if final.Status != event.Failed || final.ErrorType != errTypeEventAge || final.Attempts != 1 {
+		if final.Status != event.Failed || final.ErrorType != ErrTypeEventAge || final.Attempts != 1 {
 			t.Fatalf("final = %s %s after %d attempts", final.Status, final.ErrorType, final.Attempts)
 		}
 		if !strings.Contains(final.ErrorMessage, "source file not found") {

@@ -136,7 +136,7 @@ type LogFilter struct {
 	Since     time.Time
 }
 
-func (f *LogFilter) match(l *store.LogLine) bool {
+func (f *LogFilter) Match(l *store.LogLine) bool {
 	if len(f.Functions) > 0 {
 		ok := false
 		for _, fn := range f.Functions {
@@ -220,7 +220,7 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 		// Fallen behind the ring: read the missing stretch from the store.
 		h.mu.Unlock()
 		h.flush()
-		lines, err := h.store.Logs(ctx, storeQuery(s.filter, s.cursor, max))
+		lines, err := h.store.Logs(ctx, s.filter.Query(s.cursor, max))
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +230,7 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 				break
 			}
 			s.cursor = lines[i].Seq
-			if s.filter.match(&lines[i]) {
+			if s.filter.Match(&lines[i]) {
 				out = append(out, lines[i])
 			}
 		}
@@ -246,7 +246,7 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 	for i := 0; i < n && len(out) < max; i++ {
 		l := &h.ring[(h.head+start+i)%len(h.ring)]
 		s.cursor = l.Seq
-		if s.filter.match(l) {
+		if s.filter.Match(l) {
 			out = append(out, *l)
 		}
 	}
@@ -254,7 +254,7 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 	return out, nil
 }
 
-func storeQuery(f LogFilter, after int64, limit int) store.LogQuery {
+func (f LogFilter) Query(after int64, limit int) store.LogQuery {
 	q := store.LogQuery{AfterSeq: after, RequestID: f.RequestID, Contains: f.Contains, Since: f.Since, Limit: limit}
 	if len(f.Functions) == 1 {
 		q.Function = f.Functions[0]

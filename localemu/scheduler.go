@@ -83,7 +83,7 @@ func (e *Engine) execute(fs *fnState, r *run) {
 		// Terminate was asked while the attempt ran: whatever the handler did
 		// after the signal — crashed, failed, or returned a result it saved
 		// on SIGTERM — the event was stopped on request. A result is kept.
-		oc.status, oc.errType, oc.errMsg = event.Terminated, errTypeTerminated, "terminated on request"
+		oc.status, oc.errType, oc.errMsg = event.Terminated, ErrTypeTerminated, "terminated on request"
 	}
 	keep := inst != nil && oc.reusable() && !r.terminating && !e.closing && fs.cfg != nil && inst.version == fs.version && inst.inc == fs.inc
 	if inst != nil {
@@ -142,12 +142,12 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 
 	// An event that cannot run now ends without an attempt (oc.started stays zero).
 	if cfg == nil {
-		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, errTypeFunctionRemoved, removedMessage(fs.name), now
+		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, ErrTypeFunctionRemoved, removedMessage(fs.name), now
 		return nil, &ev, oc, nil
 	}
-	if ev.InvokeType == event.InvokeEvent && now.Sub(ev.CreatedAt) > cfg.maxEventAge() {
-		oc.status, oc.errType, oc.ended = event.Failed, errTypeEventAge, now
-		oc.errMsg = ageExceededMessage(cfg.maxEventAge(), &ev)
+	if ev.InvokeType == event.InvokeEvent && now.Sub(ev.CreatedAt) > cfg.MaxEventAge() {
+		oc.status, oc.errType, oc.ended = event.Failed, ErrTypeEventAge, now
+		oc.errMsg = ageExceededMessage(cfg.MaxEventAge(), &ev)
 		return nil, &ev, oc, nil
 	}
 	ev.Attempts++
@@ -196,7 +196,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	case errors.As(err, &exit) && exit.OutOfMemoryMB > 0:
 		// The process tree outgrew memorySize, as Lambda and SCF enforce it.
 		// (RLIMIT_AS cannot do this: V8 reserves far more address space than it uses.)
-		oc.status, oc.errType = event.Failed, errTypeOutOfMemory
+		oc.status, oc.errType = event.Failed, ErrTypeOutOfMemory
 		oc.errMsg = fmt.Sprintf("RequestId: %s Error: Runtime exited with error: signal: killed (memory used %d MB exceeds the memory size of %d MB)", ev.RequestID, exit.OutOfMemoryMB, cfg.MemorySize)
 		oc.memoryMB = exit.OutOfMemoryMB
 		e.platformLog(r, "%s", oc.errMsg)
@@ -371,11 +371,11 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	e.mu.Unlock()
 
 	retry := !stop && (oc.status == event.Failed || oc.status == event.TimedOut) && ev.InvokeType == event.InvokeEvent &&
-		oc.errType != errTypeEventAge && oc.errType != errTypeFunctionRemoved && cfg != nil && ev.Attempts <= cfg.retryAttempts()
-	if retry && time.Since(ev.CreatedAt) >= cfg.maxEventAge() {
+		oc.errType != ErrTypeEventAge && oc.errType != ErrTypeFunctionRemoved && cfg != nil && ev.Attempts <= cfg.RetryAttempts()
+	if retry && time.Since(ev.CreatedAt) >= cfg.MaxEventAge() {
 		// Old enough already: it ends here, and says why.
 		retry = false
-		oc.errType, oc.errMsg = errTypeEventAge, ageExceededMessage(cfg.maxEventAge(), ev)
+		oc.errType, oc.errMsg = ErrTypeEventAge, ageExceededMessage(cfg.MaxEventAge(), ev)
 		ev.ErrorType, ev.ErrorMessage = oc.errType, oc.errMsg
 	}
 	if retry {
@@ -405,7 +405,7 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	}
 	if stop && oc.status != event.Terminated {
 		oc.status = event.Terminated
-		ev.ErrorType, ev.ErrorMessage = errTypeTerminated, "terminated on request"
+		ev.ErrorType, ev.ErrorMessage = ErrTypeTerminated, "terminated on request"
 		e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: time.Now().UTC(), Stream: "platform",
 			Text: "TERMINATED RequestId: " + ev.RequestID + " was stopped on request between attempts"})
 	}
@@ -441,7 +441,7 @@ func (e *Engine) sendDestination(ev store.Event) {
 	target, condition := cfg.Async.OnFailure, "RetriesExhausted"
 	if ev.Status == event.Succeeded {
 		target, condition = cfg.Async.OnSuccess, "Success"
-	} else if ev.ErrorType == errTypeEventAge {
+	} else if ev.ErrorType == ErrTypeEventAge {
 		condition = "EventAgeExceeded"
 	}
 	if target == "" {

@@ -405,4 +405,3 @@ func functionError(text string) *adapters.FunctionError {
 	}
 	return fe
 }
-

@@ -1,8 +1,10 @@
-package localemu
+package scf
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,10 +19,10 @@ import (
 // MemoryLimitReached, and GetFunctionLogs' Filter.RetCode
 // ResourceLimitExceeded selects exactly such attempts.
 func TestSCFOutOfMemoryIsResourceLimitExceeded(t *testing.T) {
-	needNode(t)
-	e := newEngine(t, t.TempDir(), Options{})
-	defer closeEngine(t, e)
-	srv := httptest.NewServer(NewServer(e, ServerOptions{}))
+	emutest.NeedNode(t)
+	e := emutest.NewEngine(t, localemu.Options{})
+	defer emutest.CloseEngine(t, e)
+	srv := httptest.NewServer(emutest.Handler(New(e, nil, e.Logger())))
 	defer srv.Close()
 
 	dir := t.TempDir()
@@ -41,23 +43,23 @@ func TestSCFOutOfMemoryIsResourceLimitExceeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := 0
-	if _, err := e.Deploy(context.Background(), FunctionConfig{Name: "mem", Provider: "tencent", Runtime: "Nodejs16.13", Handler: "index.main",
-		MemorySize: 128, Timeout: 60, Async: AsyncConfig{Enabled: true, RetryAttempts: &zero}}, zip); err != nil {
+	if _, err := e.Deploy(context.Background(), localemu.FunctionConfig{Name: "mem", Provider: "tencent", Runtime: "Nodejs16.13", Handler: "index.main",
+		MemorySize: 128, Timeout: 60, Async: localemu.AsyncConfig{Enabled: true, RetryAttempts: &zero}}, zip); err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]string{}
 	for _, kind := range []string{"hog", "fail", "ok"} {
-		ev := invokeAsync(t, e, "mem", `{"`+kind+`": true}`)
-		final := wait(t, e, ev.RequestID)
+		ev := emutest.InvokeAsync(t, e, "mem", `{"`+kind+`": true}`)
+		final := emutest.Wait(t, e, ev.RequestID)
 		ids[kind] = ev.RequestID
-		if kind == "hog" && (final.Status != event.Failed || final.ErrorType != errTypeOutOfMemory) {
+		if kind == "hog" && (final.Status != event.Failed || final.ErrorType != localemu.ErrTypeOutOfMemory) {
 			t.Fatalf("the hog ended %s %s (%s); the test needs an attempt killed for its memory", final.Status, final.ErrorType, final.ErrorMessage)
 		}
 	}
 
 	logs := func(retCode string) (kinds []string, codes map[string]float64) {
 		t.Helper()
-		resp := rawSCF(t, srv.URL, "GetFunctionLogs", scfVersion, `{"FunctionName":"mem","Filter":{"RetCode":"`+retCode+`"}}`, nil)
+		resp := rawSCF(t, srv.URL, "GetFunctionLogs", apiVersion, `{"FunctionName":"mem","Filter":{"RetCode":"`+retCode+`"}}`, nil)
 		if c := errorCode(resp); c != "" {
 			t.Fatalf("GetFunctionLogs RetCode=%s: %s", retCode, c)
 		}
@@ -95,12 +97,12 @@ func TestSCFOutOfMemoryIsResourceLimitExceeded(t *testing.T) {
 		if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) || (len(got) > 1 && got[1] != tc.want[1]) {
 			t.Errorf("Filter.RetCode %q selects %v, want %v", tc.retCode, got, tc.want)
 		}
-		if c, ok := codes["hog"]; ok && c != scfCodeMemory {
-			t.Errorf("Filter.RetCode %q: the out-of-memory attempt has RetCode %v, want %d (MemoryLimitReached)", tc.retCode, c, scfCodeMemory)
+		if c, ok := codes["hog"]; ok && c != codeMemory {
+			t.Errorf("Filter.RetCode %q: the out-of-memory attempt has RetCode %v, want %d (MemoryLimitReached)", tc.retCode, c, codeMemory)
 		}
 	}
-	st := rawSCF(t, srv.URL, "GetAsyncEventStatus", scfVersion, `{"InvokeRequestId":"`+ids["hog"]+`"}`, nil)
-	if r, _ := st["Result"].(map[string]any); r["StatusCode"] != float64(scfCodeMemory) || r["Status"] != "FAILED" {
-		t.Errorf("GetAsyncEventStatus of the out-of-memory event: %v, want FAILED with StatusCode %d", st["Result"], scfCodeMemory)
+	st := rawSCF(t, srv.URL, "GetAsyncEventStatus", apiVersion, `{"InvokeRequestId":"`+ids["hog"]+`"}`, nil)
+	if r, _ := st["Result"].(map[string]any); r["StatusCode"] != float64(codeMemory) || r["Status"] != "FAILED" {
+		t.Errorf("GetAsyncEventStatus of the out-of-memory event: %v, want FAILED with StatusCode %d", st["Result"], codeMemory)
 	}
 }

@@ -1,9 +1,10 @@
-package localemu
+package aws
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http"
 	"net/url"
 	"sort"
@@ -27,7 +28,7 @@ type sigV4Error struct {
 
 func (e *sigV4Error) Error() string { return e.Code + ": " + e.Msg }
 
-const sigV4MaxSkew = 15 * time.Minute
+const maxSkew = 15 * time.Minute
 
 // parseSigV4Auth reads the Authorization header of a SigV4-signed request.
 func parseSigV4Auth(h string) (scope sigV4Scope, signed []string, sig string, ok bool) {
@@ -65,7 +66,7 @@ func sigV4Region(r *http.Request) string {
 // verifySigV4 recomputes the request's signature with creds. body is the
 // request body the caller already read (the payload hash covers it). With
 // creds nil every request is accepted: the emulator listens on loopback.
-func verifySigV4(r *http.Request, body []byte, creds *Credentials, now time.Time) error {
+func verifySigV4(r *http.Request, body []byte, creds *front.Credentials, now time.Time) error {
 	if creds == nil {
 		return nil
 	}
@@ -85,7 +86,7 @@ func verifySigV4(r *http.Request, body []byte, creds *Credentials, now time.Time
 	if err != nil {
 		return &sigV4Error{"IncompleteSignatureException", "X-Amz-Date is missing or malformed"}
 	}
-	if d := now.Sub(t); d > sigV4MaxSkew || d < -sigV4MaxSkew {
+	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
 		return &sigV4Error{"InvalidSignatureException", "Signature expired: " + amzDate + " is more than 15 minutes from the emulator's time " + now.UTC().Format("20060102T150405Z")}
 	}
 	if !strings.HasPrefix(amzDate, scope.Date) {
@@ -98,9 +99,9 @@ func verifySigV4(r *http.Request, body []byte, creds *Credentials, now time.Time
 	}
 	creq := strings.Join([]string{
 		r.Method,
-		sigV4CanonicalURI(r),
-		sigV4CanonicalQuery(r.URL.Query()),
-		sigV4CanonicalHeaders(r, signed),
+		canonicalURI(r),
+		canonicalQuery(r.URL.Query()),
+		canonicalHeaders(r, signed),
 		strings.Join(signed, ";"),
 		payloadHash,
 	}, "\n")
@@ -124,19 +125,19 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-// sigV4CanonicalURI encodes the path the way every AWS service except S3
+// canonicalURI encodes the path the way every AWS service except S3
 // expects: the already-escaped path is escaped once more.
-func sigV4CanonicalURI(r *http.Request) string {
+func canonicalURI(r *http.Request) string {
 	p := r.URL.EscapedPath()
 	if p == "" {
 		return "/"
 	}
-	return sigV4Escape(p, false)
+	return escape(p, false)
 }
 
-// sigV4Escape percent-encodes everything but RFC 3986 unreserved characters
+// escape percent-encodes everything but RFC 3986 unreserved characters
 // (and "/" unless encodeSlash).
-func sigV4Escape(s string, encodeSlash bool) string {
+func escape(s string, encodeSlash bool) string {
 	const hexd = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -152,18 +153,18 @@ func sigV4Escape(s string, encodeSlash bool) string {
 	return b.String()
 }
 
-func sigV4CanonicalQuery(q url.Values) string {
+func canonicalQuery(q url.Values) string {
 	var pairs []string
 	for k, vs := range q {
 		for _, v := range vs {
-			pairs = append(pairs, sigV4Escape(k, true)+"="+sigV4Escape(v, true))
+			pairs = append(pairs, escape(k, true)+"="+escape(v, true))
 		}
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, "&")
 }
 
-func sigV4CanonicalHeaders(r *http.Request, signed []string) string {
+func canonicalHeaders(r *http.Request, signed []string) string {
 	var b strings.Builder
 	for _, name := range signed {
 		var vals []string

@@ -1,4 +1,4 @@
-package localemu
+package aws
 
 // The AWS Lambda front: the REST API of Lambda (2015-03-31 functions and
 // invoke, 2017-10-31 concurrency, 2019-09-25 event invoke config) and the
@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"io"
 	"net/http"
 	"strconv"
@@ -42,41 +44,27 @@ const (
 	defaultDurableRetentionDays = 14
 )
 
-// registerLambda adds the Lambda REST and durable-execution routes.
-func (s *Server) registerLambda(mux *http.ServeMux) {
+// Register adds the Lambda REST and durable-execution routes.
+func (s *Front) Register(mux *http.ServeMux) {
 	h := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError) }
-	mux.HandleFunc("POST /2015-03-31/functions", h(s.lambdaCreateFunction))
-	mux.HandleFunc("GET /2015-03-31/functions", h(s.lambdaListFunctions))
-	mux.HandleFunc("GET /2015-03-31/functions/{name}", h(s.lambdaGetFunction))
-	mux.HandleFunc("DELETE /2015-03-31/functions/{name}", h(s.lambdaDeleteFunction))
-	mux.HandleFunc("GET /2015-03-31/functions/{name}/configuration", h(s.lambdaGetConfiguration))
-	mux.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", h(s.lambdaUpdateConfiguration))
-	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", h(s.lambdaUpdateCode))
+	mux.HandleFunc("POST /2015-03-31/functions", h(s.createFunction))
+	mux.HandleFunc("GET /2015-03-31/functions", h(s.listFunctions))
+	mux.HandleFunc("GET /2015-03-31/functions/{name}", h(s.getFunction))
+	mux.HandleFunc("DELETE /2015-03-31/functions/{name}", h(s.deleteFunction))
+	mux.HandleFunc("GET /2015-03-31/functions/{name}/configuration", h(s.getConfiguration))
+	mux.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", h(s.updateConfiguration))
+	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", h(s.updateCode))
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h(s.lambdaInvoke))
-	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", h(s.lambdaPutConcurrency))
-	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", h(s.lambdaDeleteConcurrency))
-	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", h(s.lambdaGetConcurrency))
-	mux.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", h(s.lambdaPutEventInvokeConfig))
-	mux.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", h(s.lambdaPutEventInvokeConfig))
-	mux.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", h(s.lambdaGetEventInvokeConfig))
-	mux.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", h(s.lambdaDeleteEventInvokeConfig))
-	mux.HandleFunc("GET /2025-12-01/functions/{name}/durable-executions", h(s.lambdaListExecutions))
-	mux.HandleFunc("GET /2025-12-01/durable-executions/{arn}", h(s.lambdaGetExecution))
-	mux.HandleFunc("POST /2025-12-01/durable-executions/{arn}/stop", h(s.lambdaStopExecution))
-}
-
-// withAWSRoot sends POST / requests that carry X-Amz-Target (CloudWatch Logs
-// JSON 1.1) to the CloudWatch Logs front and everything else to next, so the
-// AWS and Tencent fronts can share the root path of the one port.
-func (s *Server) withAWSRoot(next http.Handler) http.Handler {
-	cwl := s.awsHandler(s.cwLogs, awsJSONError)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
-			cwl(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", h(s.putConcurrency))
+	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", h(s.deleteConcurrency))
+	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", h(s.getConcurrency))
+	mux.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", h(s.putEventInvokeConfig))
+	mux.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", h(s.putEventInvokeConfig))
+	mux.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", h(s.getEventInvokeConfig))
+	mux.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", h(s.deleteEventInvokeConfig))
+	mux.HandleFunc("GET /2025-12-01/functions/{name}/durable-executions", h(s.listExecutions))
+	mux.HandleFunc("GET /2025-12-01/durable-executions/{arn}", h(s.getExecution))
+	mux.HandleFunc("POST /2025-12-01/durable-executions/{arn}/stop", h(s.stopExecution))
 }
 
 // awsCall is one verified request to an AWS front.
@@ -90,7 +78,7 @@ type awsCall struct {
 }
 
 // awsHandler reads the body, checks the signature and runs f.
-func (s *Server) awsHandler(f func(*awsCall), fail func(http.ResponseWriter, int, string, string, string)) http.HandlerFunc {
+func (s *Front) awsHandler(f func(*awsCall), fail func(http.ResponseWriter, int, string, string, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &awsCall{w: w, r: r, requestID: uuid.NewString(), fail: fail}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxAWSBody+1))
@@ -126,7 +114,7 @@ func awsRESTError(w http.ResponseWriter, status int, code, msg, requestID string
 	if status >= 500 {
 		typ = "Service"
 	}
-	writeJSON(w, status, map[string]string{"Type": typ, "message": msg})
+	front.WriteJSON(w, status, map[string]string{"Type": typ, "message": msg})
 }
 
 func (c *awsCall) ok(status int, v any) {
@@ -135,7 +123,7 @@ func (c *awsCall) ok(status int, v any) {
 		c.w.WriteHeader(status)
 		return
 	}
-	writeJSON(c.w, status, v)
+	front.WriteJSON(c.w, status, v)
 }
 
 func (c *awsCall) errorf(status int, code, format string, args ...any) {
@@ -144,24 +132,24 @@ func (c *awsCall) errorf(status int, code, format string, args ...any) {
 
 // engineFail maps an engine error onto Lambda's error codes.
 func (c *awsCall) engineFail(err error) {
-	var tooLarge *PayloadTooLargeError
-	var invalid *InvalidParameterError
-	var throttled *ThrottledError
+	var tooLarge *localemu.PayloadTooLargeError
+	var invalid *localemu.InvalidParameterError
+	var throttled *localemu.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		// Lambda API reference, Invoke: TooManyRequestsException (429) with
 		// Reason ReservedFunctionConcurrentInvocationLimitExceeded.
 		c.w.Header().Set("X-Amzn-RequestId", c.requestID)
 		c.w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
-		writeJSON(c.w, http.StatusTooManyRequests, map[string]string{"Type": "User", "message": "Rate Exceeded.",
+		front.WriteJSON(c.w, http.StatusTooManyRequests, map[string]string{"Type": "User", "message": "Rate Exceeded.",
 			"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
-	case errors.Is(err, ErrFunctionNotFound):
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s", strings.TrimPrefix(err.Error(), ErrFunctionNotFound.Error()+": "))
-	case errors.Is(err, ErrEventNotFound):
+	case errors.Is(err, localemu.ErrFunctionNotFound):
+		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s", strings.TrimPrefix(err.Error(), localemu.ErrFunctionNotFound.Error()+": "))
+	case errors.Is(err, localemu.ErrEventNotFound):
 		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "%v", err)
-	case errors.Is(err, ErrEventFinished):
+	case errors.Is(err, localemu.ErrEventFinished):
 		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "%v", err)
-	case errors.Is(err, ErrShuttingDown):
+	case errors.Is(err, localemu.ErrShuttingDown):
 		c.errorf(http.StatusTooManyRequests, "TooManyRequestsException", "%v", err)
 	case errors.As(err, &tooLarge):
 		c.errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "%v", err)
@@ -196,7 +184,7 @@ func functionName(label string) (name, qualifier string) {
 	return name, qualifier
 }
 
-func lambdaARN(region, name string) string {
+func aRN(region, name string) string {
 	if region == "" {
 		region = awsDefaultRegion
 	}
@@ -205,28 +193,28 @@ func lambdaARN(region, name string) string {
 
 // lambdaFunction is Lambda's FunctionConfiguration on the wire.
 type lambdaFunction struct {
-	FunctionName     string             `json:"FunctionName"`
-	FunctionArn      string             `json:"FunctionArn"`
-	Runtime          string             `json:"Runtime"`
-	Role             string             `json:"Role"`
-	Handler          string             `json:"Handler"`
-	CodeSize         int64              `json:"CodeSize"`
-	Description      string             `json:"Description"`
-	Timeout          int                `json:"Timeout"`
-	MemorySize       int                `json:"MemorySize"`
-	LastModified     string             `json:"LastModified"`
-	CodeSha256       string             `json:"CodeSha256"`
-	Version          string             `json:"Version"`
-	Environment      *lambdaEnvironment `json:"Environment,omitempty"`
-	RevisionId       string             `json:"RevisionId"`
-	State            string             `json:"State"`
-	LastUpdateStatus string             `json:"LastUpdateStatus"`
-	PackageType      string             `json:"PackageType"`
-	Architectures    []string           `json:"Architectures"`
-	DurableConfig    *lambdaDurable     `json:"DurableConfig,omitempty"`
+	FunctionName     string         `json:"FunctionName"`
+	FunctionArn      string         `json:"FunctionArn"`
+	Runtime          string         `json:"Runtime"`
+	Role             string         `json:"Role"`
+	Handler          string         `json:"Handler"`
+	CodeSize         int64          `json:"CodeSize"`
+	Description      string         `json:"Description"`
+	Timeout          int            `json:"Timeout"`
+	MemorySize       int            `json:"MemorySize"`
+	LastModified     string         `json:"LastModified"`
+	CodeSha256       string         `json:"CodeSha256"`
+	Version          string         `json:"Version"`
+	Environment      *environment   `json:"Environment,omitempty"`
+	RevisionId       string         `json:"RevisionId"`
+	State            string         `json:"State"`
+	LastUpdateStatus string         `json:"LastUpdateStatus"`
+	PackageType      string         `json:"PackageType"`
+	Architectures    []string       `json:"Architectures"`
+	DurableConfig    *lambdaDurable `json:"DurableConfig,omitempty"`
 }
 
-type lambdaEnvironment struct {
+type environment struct {
 	Variables map[string]string `json:"Variables"`
 }
 
@@ -235,13 +223,13 @@ type lambdaDurable struct {
 	RetentionPeriodInDays int `json:"RetentionPeriodInDays,omitempty"`
 }
 
-func lambdaConfiguration(f store.Function, cfg *FunctionConfig) lambdaFunction {
+func lambdaConfiguration(f store.Function, cfg *localemu.FunctionConfig) lambdaFunction {
 	sum := f.CodeSHA256
 	if raw, err := hex.DecodeString(sum); err == nil {
 		sum = base64.StdEncoding.EncodeToString(raw) // Lambda reports the digest in base64
 	}
 	out := lambdaFunction{
-		FunctionName: f.Name, FunctionArn: lambdaARN(cfg.Region, f.Name), Runtime: cfg.Runtime,
+		FunctionName: f.Name, FunctionArn: aRN(cfg.Region, f.Name), Runtime: cfg.Runtime,
 		Role:    "arn:aws:iam::" + awsAccountID + ":role/asyncfn-emulator",
 		Handler: cfg.Handler, CodeSize: f.CodeSize, Description: cfg.Description, Timeout: cfg.Timeout, MemorySize: cfg.MemorySize,
 		LastModified: f.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000+0000"), CodeSha256: sum, Version: "$LATEST",
@@ -249,7 +237,7 @@ func lambdaConfiguration(f store.Function, cfg *FunctionConfig) lambdaFunction {
 		State:      "Active", LastUpdateStatus: "Successful", PackageType: "Zip", Architectures: []string{"x86_64"},
 	}
 	if len(cfg.Environment) > 0 {
-		out.Environment = &lambdaEnvironment{Variables: cfg.Environment}
+		out.Environment = &environment{Variables: cfg.Environment}
 	}
 	// Every function's async events are durable executions in the emulator,
 	// so every function reports a DurableConfig: that is how a client (the
@@ -261,18 +249,18 @@ func lambdaConfiguration(f store.Function, cfg *FunctionConfig) lambdaFunction {
 	return out
 }
 
-// lambdaFunctionInput is the body of CreateFunction and UpdateFunctionConfiguration.
-type lambdaFunctionInput struct {
-	FunctionName  string             `json:"FunctionName"`
-	Runtime       string             `json:"Runtime"`
-	Role          string             `json:"Role"`
-	Handler       string             `json:"Handler"`
-	Description   *string            `json:"Description"`
-	Timeout       *int               `json:"Timeout"`
-	MemorySize    *int               `json:"MemorySize"`
-	Environment   *lambdaEnvironment `json:"Environment"`
-	DurableConfig *lambdaDurable     `json:"DurableConfig"`
-	PackageType   string             `json:"PackageType"`
+// functionInput is the body of CreateFunction and UpdateFunctionConfiguration.
+type functionInput struct {
+	FunctionName  string         `json:"FunctionName"`
+	Runtime       string         `json:"Runtime"`
+	Role          string         `json:"Role"`
+	Handler       string         `json:"Handler"`
+	Description   *string        `json:"Description"`
+	Timeout       *int           `json:"Timeout"`
+	MemorySize    *int           `json:"MemorySize"`
+	Environment   *environment   `json:"Environment"`
+	DurableConfig *lambdaDurable `json:"DurableConfig"`
+	PackageType   string         `json:"PackageType"`
 	Code          *struct {
 		ZipFile  []byte `json:"ZipFile"`
 		S3Bucket string `json:"S3Bucket"`
@@ -281,7 +269,7 @@ type lambdaFunctionInput struct {
 }
 
 // apply copies the fields that were given onto cfg.
-func (in *lambdaFunctionInput) apply(cfg *FunctionConfig) {
+func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 	if in.Runtime != "" {
 		cfg.Runtime = in.Runtime
 	}
@@ -308,8 +296,8 @@ func (in *lambdaFunctionInput) apply(cfg *FunctionConfig) {
 	}
 }
 
-func (s *Server) lambdaCreateFunction(c *awsCall) {
-	var in lambdaFunctionInput
+func (s *Front) createFunction(c *awsCall) {
+	var in functionInput
 	if !c.decode(&in) {
 		return
 	}
@@ -329,11 +317,11 @@ func (s *Server) lambdaCreateFunction(c *awsCall) {
 	if _, _, err := s.engine.Function(c.r.Context(), name); err == nil {
 		c.errorf(http.StatusConflict, "ResourceConflictException", "Function already exist: %s", name)
 		return
-	} else if !errors.Is(err, ErrFunctionNotFound) {
+	} else if !errors.Is(err, localemu.ErrFunctionNotFound) {
 		c.engineFail(err)
 		return
 	}
-	cfg := FunctionConfig{Name: name, Provider: "aws", Region: c.region}
+	cfg := localemu.FunctionConfig{Name: name, Provider: "aws", Region: c.region}
 	in.apply(&cfg)
 	f, err := s.engine.Deploy(c.r.Context(), cfg, in.Code.ZipFile)
 	if err != nil {
@@ -344,7 +332,7 @@ func (s *Server) lambdaCreateFunction(c *awsCall) {
 }
 
 // function loads the function the {name} label names, answering 404 itself.
-func (s *Server) function(c *awsCall) (store.Function, *FunctionConfig, bool) {
+func (s *Front) function(c *awsCall) (store.Function, *localemu.FunctionConfig, bool) {
 	name, _ := functionName(c.r.PathValue("name"))
 	f, cfg, err := s.engine.Function(c.r.Context(), name)
 	if err != nil {
@@ -354,7 +342,7 @@ func (s *Server) function(c *awsCall) (store.Function, *FunctionConfig, bool) {
 	return f, cfg, true
 }
 
-func (s *Server) lambdaListFunctions(c *awsCall) {
+func (s *Front) listFunctions(c *awsCall) {
 	fns, err := s.engine.Functions(c.r.Context())
 	if err != nil {
 		c.engineFail(err)
@@ -370,7 +358,7 @@ func (s *Server) lambdaListFunctions(c *awsCall) {
 		NextMarker string           `json:"NextMarker,omitempty"`
 	}{Functions: []lambdaFunction{}}
 	for i := start; i < len(fns) && len(out.Functions) < max; i++ {
-		cfg, err := decodeConfig(fns[i].Config)
+		cfg, err := localemu.DecodeConfig(fns[i].Config)
 		if err != nil || cfg.Provider != "aws" {
 			continue // Tencent functions are not Lambda functions
 		}
@@ -382,7 +370,7 @@ func (s *Server) lambdaListFunctions(c *awsCall) {
 	c.ok(http.StatusOK, out)
 }
 
-func (s *Server) lambdaGetFunction(c *awsCall) {
+func (s *Front) getFunction(c *awsCall) {
 	f, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -397,13 +385,13 @@ func (s *Server) lambdaGetFunction(c *awsCall) {
 	c.ok(http.StatusOK, out)
 }
 
-func (s *Server) lambdaGetConfiguration(c *awsCall) {
+func (s *Front) getConfiguration(c *awsCall) {
 	if f, cfg, ok := s.function(c); ok {
 		c.ok(http.StatusOK, lambdaConfiguration(f, cfg))
 	}
 }
 
-func (s *Server) lambdaDeleteFunction(c *awsCall) {
+func (s *Front) deleteFunction(c *awsCall) {
 	name, _ := functionName(c.r.PathValue("name"))
 	if err := s.engine.RemoveFunction(c.r.Context(), name); err != nil {
 		c.engineFail(err)
@@ -412,12 +400,12 @@ func (s *Server) lambdaDeleteFunction(c *awsCall) {
 	c.ok(http.StatusNoContent, nil)
 }
 
-func (s *Server) lambdaUpdateConfiguration(c *awsCall) {
+func (s *Front) updateConfiguration(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
 	}
-	var in lambdaFunctionInput
+	var in functionInput
 	if !c.decode(&in) {
 		return
 	}
@@ -425,7 +413,7 @@ func (s *Server) lambdaUpdateConfiguration(c *awsCall) {
 	s.redeploy(c, cfg, nil)
 }
 
-func (s *Server) lambdaUpdateCode(c *awsCall) {
+func (s *Front) updateCode(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -444,7 +432,7 @@ func (s *Server) lambdaUpdateCode(c *awsCall) {
 }
 
 // redeploy stores cfg (and code, when not nil) and answers with the configuration.
-func (s *Server) redeploy(c *awsCall, cfg *FunctionConfig, code []byte) {
+func (s *Front) redeploy(c *awsCall, cfg *localemu.FunctionConfig, code []byte) {
 	f, err := s.engine.Deploy(c.r.Context(), *cfg, code)
 	if err != nil {
 		c.engineFail(err)
@@ -453,7 +441,7 @@ func (s *Server) redeploy(c *awsCall, cfg *FunctionConfig, code []byte) {
 	c.ok(http.StatusOK, lambdaConfiguration(f, cfg))
 }
 
-func (s *Server) lambdaPutConcurrency(c *awsCall) {
+func (s *Front) putConcurrency(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -476,7 +464,7 @@ func (s *Server) lambdaPutConcurrency(c *awsCall) {
 	c.ok(http.StatusOK, in)
 }
 
-func (s *Server) lambdaGetConcurrency(c *awsCall) {
+func (s *Front) getConcurrency(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -488,7 +476,7 @@ func (s *Server) lambdaGetConcurrency(c *awsCall) {
 	c.ok(http.StatusOK, out)
 }
 
-func (s *Server) lambdaDeleteConcurrency(c *awsCall) {
+func (s *Front) deleteConcurrency(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -517,9 +505,9 @@ type lambdaEventInvokeConfig struct {
 	} `json:"DestinationConfig,omitempty"`
 }
 
-// lambdaPutEventInvokeConfig serves Put (PUT: replaces the whole
+// putEventInvokeConfig serves Put (PUT: replaces the whole
 // configuration) and Update (POST: changes only what is given).
-func (s *Server) lambdaPutEventInvokeConfig(c *awsCall) {
+func (s *Front) putEventInvokeConfig(c *awsCall) {
 	f, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -561,10 +549,10 @@ func (s *Server) lambdaPutEventInvokeConfig(c *awsCall) {
 	c.ok(http.StatusOK, eventInvokeConfig(f, cfg))
 }
 
-func eventInvokeConfig(f store.Function, cfg *FunctionConfig) lambdaEventInvokeConfig {
+func eventInvokeConfig(f store.Function, cfg *localemu.FunctionConfig) lambdaEventInvokeConfig {
 	mod := float64(f.UpdatedAt.UnixMilli()) / 1000
-	out := lambdaEventInvokeConfig{FunctionArn: lambdaARN(cfg.Region, f.Name) + ":$LATEST", LastModified: &mod}
-	retries, age := cfg.retryAttempts(), int(cfg.maxEventAge()/time.Second)
+	out := lambdaEventInvokeConfig{FunctionArn: aRN(cfg.Region, f.Name) + ":$LATEST", LastModified: &mod}
+	retries, age := cfg.RetryAttempts(), int(cfg.MaxEventAge()/time.Second)
 	out.MaximumRetryAttempts, out.MaximumEventAgeInSeconds = &retries, &age
 	if cfg.Async.OnSuccess != "" || cfg.Async.OnFailure != "" {
 		out.DestinationConfig = &struct {
@@ -589,30 +577,30 @@ func eventInvokeConfig(f store.Function, cfg *FunctionConfig) lambdaEventInvokeC
 	return out
 }
 
-func hasEventInvokeConfig(cfg *FunctionConfig) bool {
+func hasEventInvokeConfig(cfg *localemu.FunctionConfig) bool {
 	a := cfg.Async
 	return a.RetryAttempts != nil || a.MaxEventAge != 0 || a.OnSuccess != "" || a.OnFailure != ""
 }
 
-func (s *Server) lambdaGetEventInvokeConfig(c *awsCall) {
+func (s *Front) getEventInvokeConfig(c *awsCall) {
 	f, cfg, ok := s.function(c)
 	if !ok {
 		return
 	}
 	if !hasEventInvokeConfig(cfg) {
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", lambdaARN(cfg.Region, f.Name))
+		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", aRN(cfg.Region, f.Name))
 		return
 	}
 	c.ok(http.StatusOK, eventInvokeConfig(f, cfg))
 }
 
-func (s *Server) lambdaDeleteEventInvokeConfig(c *awsCall) {
+func (s *Front) deleteEventInvokeConfig(c *awsCall) {
 	f, cfg, ok := s.function(c)
 	if !ok {
 		return
 	}
 	if !hasEventInvokeConfig(cfg) {
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", lambdaARN(cfg.Region, f.Name))
+		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", aRN(cfg.Region, f.Name))
 		return
 	}
 	cfg.Async.RetryAttempts, cfg.Async.MaxEventAge, cfg.Async.OnSuccess, cfg.Async.OnFailure = nil, 0, "", ""
@@ -623,7 +611,7 @@ func (s *Server) lambdaDeleteEventInvokeConfig(c *awsCall) {
 	c.ok(http.StatusNoContent, nil)
 }
 
-func (s *Server) lambdaInvoke(c *awsCall) {
+func (s *Front) lambdaInvoke(c *awsCall) {
 	name, qualifier := functionName(c.r.PathValue("name"))
 	if q := c.r.URL.Query().Get("Qualifier"); q != "" {
 		qualifier = q
@@ -638,8 +626,8 @@ func (s *Server) lambdaInvoke(c *awsCall) {
 			c.engineFail(err)
 			return
 		}
-		if len(c.body) > maxSyncPayload {
-			c.engineFail(&PayloadTooLargeError{Size: len(c.body), Limit: maxSyncPayload})
+		if len(c.body) > localemu.MaxSyncPayload {
+			c.engineFail(&localemu.PayloadTooLargeError{Size: len(c.body), Limit: localemu.MaxSyncPayload})
 			return
 		}
 		c.ok(http.StatusNoContent, nil)
@@ -653,7 +641,7 @@ func (s *Server) lambdaInvoke(c *awsCall) {
 		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "X-Amz-Log-Type %q is not None or Tail", logType)
 		return
 	}
-	req := InvokeRequest{Function: name, Payload: c.body, Type: typ, Qualifier: qualifier}
+	req := localemu.InvokeRequest{Function: name, Payload: c.body, Type: typ, Qualifier: qualifier}
 	if typ == event.InvokeEvent {
 		req.DurableName = c.r.Header.Get("X-Amz-Durable-Execution-Name")
 	}
@@ -690,11 +678,11 @@ func (s *Server) lambdaInvoke(c *awsCall) {
 		return
 	}
 	h.Set("X-Amz-Function-Error", "Unhandled")
-	writeJSON(c.w, http.StatusOK, map[string]any{"errorMessage": ev.ErrorMessage, "errorType": ev.ErrorType})
+	front.WriteJSON(c.w, http.StatusOK, map[string]any{"errorMessage": ev.ErrorMessage, "errorType": ev.ErrorType})
 }
 
 // logTail is the last 4 KB of an event's log, formatted as CloudWatch shows it.
-func (s *Server) logTail(ctx context.Context, requestID string) []byte {
+func (s *Front) logTail(ctx context.Context, requestID string) []byte {
 	lines, err := s.engine.Logs(ctx, store.LogQuery{RequestID: requestID})
 	if err != nil {
 		return nil
@@ -718,7 +706,7 @@ func executionARN(region string, ev store.Event) string {
 	if name == "" {
 		name = ev.RequestID
 	}
-	return lambdaARN(region, ev.Function) + ":$LATEST/durable-execution/" + name + "/" + ev.RequestID
+	return aRN(region, ev.Function) + ":$LATEST/durable-execution/" + name + "/" + ev.RequestID
 }
 
 // parseExecutionARN returns the function name and request id an execution ARN names.
@@ -767,7 +755,7 @@ func executionSummary(region string, ev store.Event) lambdaExecution {
 		name = ev.RequestID
 	}
 	return lambdaExecution{DurableExecutionArn: executionARN(region, ev), DurableExecutionName: name,
-		FunctionArn: lambdaARN(region, ev.Function) + ":$LATEST", Status: ev.Status.Durable(),
+		FunctionArn: aRN(region, ev.Function) + ":$LATEST", Status: ev.Status.Durable(),
 		StartTimestamp: epochSeconds(ev.CreatedAt), EndTimestamp: epochSeconds(ev.EndedAt)}
 }
 
@@ -784,7 +772,7 @@ func parseQueryTime(v string) (time.Time, error) {
 	return time.UnixMilli(int64(f * 1000)), nil
 }
 
-func (s *Server) lambdaListExecutions(c *awsCall) {
+func (s *Front) listExecutions(c *awsCall) {
 	_, cfg, ok := s.function(c)
 	if !ok {
 		return
@@ -856,7 +844,7 @@ func (s *Server) lambdaListExecutions(c *awsCall) {
 }
 
 // execution loads the event an {arn} label names.
-func (s *Server) execution(c *awsCall) (store.Event, string, bool) {
+func (s *Front) execution(c *awsCall) (store.Event, string, bool) {
 	arn := c.r.PathValue("arn")
 	fn, id, ok := parseExecutionARN(arn)
 	if !ok {
@@ -875,7 +863,7 @@ func (s *Server) execution(c *awsCall) (store.Event, string, bool) {
 	return ev, region, true
 }
 
-func (s *Server) lambdaGetExecution(c *awsCall) {
+func (s *Front) getExecution(c *awsCall) {
 	ev, region, ok := s.execution(c)
 	if !ok {
 		return
@@ -908,7 +896,7 @@ func (s *Server) lambdaGetExecution(c *awsCall) {
 // ErrorData as part of the recorded error and ignores the key.
 const stopGraceKey = "asyncfnGraceMs"
 
-func (s *Server) lambdaStopExecution(c *awsCall) {
+func (s *Front) stopExecution(c *awsCall) {
 	ev, _, ok := s.execution(c)
 	if !ok {
 		return

@@ -1,10 +1,12 @@
-package localemu
+package native
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"io"
 	"net/http"
 	"strconv"
@@ -19,25 +21,22 @@ import (
 // what neither cloud API does well, such as live logs as Server-Sent Events
 // with a resume cursor, and it is what adapters/local speaks.
 
-// maxDeployBody bounds a deploy request (a base64 zip): 350 MB of body.
-const maxDeployBody = 350 << 20
-
 // DeployRequest is the body of PUT /v1/functions/{name}.
 type DeployRequest struct {
-	Config FunctionConfig `json:"config"`
-	Zip    []byte         `json:"zip,omitempty"` // base64 in JSON; omitted = keep the current code
+	Config localemu.FunctionConfig `json:"config"`
+	Zip    []byte                  `json:"zip,omitempty"` // base64 in JSON; omitted = keep the current code
 }
 
 // FunctionInfo describes a deployed function.
 type FunctionInfo struct {
-	Name       string         `json:"name"`
-	Version    int            `json:"version"`
-	State      string         `json:"state"`
-	CodeSHA256 string         `json:"codeSha256"`
-	CodeSize   int64          `json:"codeSize"`
-	CreatedAt  time.Time      `json:"createdAt"`
-	UpdatedAt  time.Time      `json:"updatedAt"`
-	Config     FunctionConfig `json:"config"`
+	Name       string                  `json:"name"`
+	Version    int                     `json:"version"`
+	State      string                  `json:"state"`
+	CodeSHA256 string                  `json:"codeSha256"`
+	CodeSize   int64                   `json:"codeSize"`
+	CreatedAt  time.Time               `json:"createdAt"`
+	UpdatedAt  time.Time               `json:"updatedAt"`
+	Config     localemu.FunctionConfig `json:"config"`
 }
 
 // EventInfo is an event as the native API shows it.
@@ -134,7 +133,7 @@ func eventInfo(ev store.Event, withPayload bool) EventInfo {
 
 func functionInfo(f store.Function) FunctionInfo {
 	info := FunctionInfo{Name: f.Name, Version: f.Version, State: "Active", CodeSHA256: f.CodeSHA256, CodeSize: f.CodeSize, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
-	if cfg, err := decodeConfig(f.Config); err == nil {
+	if cfg, err := localemu.DecodeConfig(f.Config); err == nil {
 		info.Config = *cfg
 	}
 	return info
@@ -145,53 +144,25 @@ func logLineInfo(l store.LogLine) LogLineInfo {
 		Attempt: l.Attempt, Stream: l.Stream, Text: l.Text}
 }
 
-func (s *Server) registerNative(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /v1/functions", s.nativeListFunctions)
-	mux.HandleFunc("PUT /v1/functions/{name}", s.nativeDeploy)
-	mux.HandleFunc("GET /v1/functions/{name}", s.nativeGetFunction)
-	mux.HandleFunc("DELETE /v1/functions/{name}", s.nativeDeleteFunction)
-	mux.HandleFunc("POST /v1/functions/{name}/invocations", s.nativeInvoke)
-	mux.HandleFunc("GET /v1/functions/{name}/events", s.nativeListEvents)
-	mux.HandleFunc("GET /v1/functions/{name}/events/{id}", s.nativeGetEvent)
-	mux.HandleFunc("POST /v1/functions/{name}/events/{id}/terminate", s.nativeTerminate)
-	mux.HandleFunc("GET /v1/functions/{name}/stats", s.nativeStats)
-	mux.HandleFunc("GET /v1/logs", s.nativeLogs)
-	mux.HandleFunc("GET /v1/logs/stream", s.nativeLogStream)
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeNativeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no native API route for %s %s", r.Method, r.URL.Path))
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
 func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]APIError{"error": {Code: code, Message: msg}})
+	front.WriteJSON(w, status, map[string]APIError{"error": {Code: code, Message: msg}})
 }
 
-// nativeFail maps an engine error onto an HTTP status and code.
-func nativeFail(w http.ResponseWriter, err error) {
-	var tooLarge *PayloadTooLargeError
-	var invalid *InvalidParameterError
-	var throttled *ThrottledError
+// fail maps an engine error onto an HTTP status and code.
+func fail(w http.ResponseWriter, err error) {
+	var tooLarge *localemu.PayloadTooLargeError
+	var invalid *localemu.InvalidParameterError
+	var throttled *localemu.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		writeNativeError(w, http.StatusTooManyRequests, "Throttled", err.Error())
-	case errors.Is(err, ErrFunctionNotFound):
+	case errors.Is(err, localemu.ErrFunctionNotFound):
 		writeNativeError(w, http.StatusNotFound, "FunctionNotFound", err.Error())
-	case errors.Is(err, ErrEventNotFound):
+	case errors.Is(err, localemu.ErrEventNotFound):
 		writeNativeError(w, http.StatusNotFound, "EventNotFound", err.Error())
-	case errors.Is(err, ErrEventFinished):
+	case errors.Is(err, localemu.ErrEventFinished):
 		writeNativeError(w, http.StatusConflict, "EventFinished", err.Error())
-	case errors.Is(err, ErrShuttingDown):
+	case errors.Is(err, localemu.ErrShuttingDown):
 		writeNativeError(w, http.StatusServiceUnavailable, "ShuttingDown", err.Error())
 	case errors.As(err, &tooLarge):
 		writeNativeError(w, http.StatusRequestEntityTooLarge, "PayloadTooLarge", err.Error())
@@ -204,22 +175,22 @@ func nativeFail(w http.ResponseWriter, err error) {
 	}
 }
 
-func (s *Server) nativeListFunctions(w http.ResponseWriter, r *http.Request) {
+func (s *Front) listFunctions(w http.ResponseWriter, r *http.Request) {
 	fns, err := s.engine.Functions(r.Context())
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	out := make([]FunctionInfo, 0, len(fns))
 	for _, f := range fns {
 		out = append(out, functionInfo(f))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
+	front.WriteJSON(w, http.StatusOK, map[string]any{"functions": out})
 }
 
-func (s *Server) nativeDeploy(w http.ResponseWriter, r *http.Request) {
+func (s *Front) deploy(w http.ResponseWriter, r *http.Request) {
 	var req DeployRequest
-	body := http.MaxBytesReader(w, r.Body, maxDeployBody)
+	body := http.MaxBytesReader(w, r.Body, localemu.MaxDeployBody)
 	if err := json.NewDecoder(body).Decode(&req); err != nil {
 		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "decode deploy request: "+err.Error())
 		return
@@ -232,38 +203,38 @@ func (s *Server) nativeDeploy(w http.ResponseWriter, r *http.Request) {
 		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("config.name %q does not match the URL's %q", req.Config.Name, name))
 		return
 	}
-	_, err := s.engine.store.GetFunction(r.Context(), name)
-	created := errors.Is(err, store.ErrNotFound)
+	_, _, err := s.engine.Function(r.Context(), name)
+	created := errors.Is(err, localemu.ErrFunctionNotFound)
 	f, err := s.engine.Deploy(r.Context(), req.Config, req.Zip)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, functionInfo(f))
+	front.WriteJSON(w, status, functionInfo(f))
 }
 
-func (s *Server) nativeGetFunction(w http.ResponseWriter, r *http.Request) {
+func (s *Front) getFunction(w http.ResponseWriter, r *http.Request) {
 	f, _, err := s.engine.Function(r.Context(), r.PathValue("name"))
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, functionInfo(f))
+	front.WriteJSON(w, http.StatusOK, functionInfo(f))
 }
 
-func (s *Server) nativeDeleteFunction(w http.ResponseWriter, r *http.Request) {
+func (s *Front) deleteFunction(w http.ResponseWriter, r *http.Request) {
 	if err := s.engine.RemoveFunction(r.Context(), r.PathValue("name")); err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) nativeInvoke(w http.ResponseWriter, r *http.Request) {
+func (s *Front) invoke(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	typ := q.Get("type")
 	switch strings.ToLower(typ) {
@@ -275,22 +246,22 @@ func (s *Server) nativeInvoke(w http.ResponseWriter, r *http.Request) {
 		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("type %q is not Event or RequestResponse", typ))
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, maxSyncPayload+1))
+	payload, err := io.ReadAll(io.LimitReader(r.Body, localemu.MaxSyncPayload+1))
 	if err != nil {
 		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "read payload: "+err.Error())
 		return
 	}
-	ev, err := s.engine.Invoke(r.Context(), InvokeRequest{Function: r.PathValue("name"), Payload: payload, Type: typ,
+	ev, err := s.engine.Invoke(r.Context(), localemu.InvokeRequest{Function: r.PathValue("name"), Payload: payload, Type: typ,
 		Qualifier: q.Get("qualifier"), DurableName: q.Get("durableName")})
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	status := http.StatusOK
 	if typ == event.InvokeEvent {
 		status = http.StatusAccepted
 	}
-	writeJSON(w, status, eventInfo(ev, false))
+	front.WriteJSON(w, status, eventInfo(ev, false))
 }
 
 // parseEventQuery reads the filters shared by events and stats.
@@ -301,7 +272,7 @@ func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
 		for _, part := range strings.Split(st, ",") {
 			s, ok := event.Parse(part)
 			if !ok {
-				return q, &InvalidParameterError{Msg: fmt.Sprintf("status %q is not one of %v", part, event.All)}
+				return q, &localemu.InvalidParameterError{Msg: fmt.Sprintf("status %q is not one of %v", part, event.All)}
 			}
 			q.Statuses = append(q.Statuses, s)
 		}
@@ -313,7 +284,7 @@ func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
 		}
 		t, perr := time.Parse(time.RFC3339Nano, v.Get(key))
 		if perr != nil {
-			err = &InvalidParameterError{Msg: fmt.Sprintf("%s %q is not an RFC 3339 time", key, v.Get(key))}
+			err = &localemu.InvalidParameterError{Msg: fmt.Sprintf("%s %q is not an RFC 3339 time", key, v.Get(key))}
 		}
 		*dst = t
 	}
@@ -327,7 +298,7 @@ func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
 		}
 		n, perr := strconv.Atoi(v.Get(key))
 		if perr != nil || n < 0 {
-			err = &InvalidParameterError{Msg: fmt.Sprintf("%s %q is not a non-negative integer", key, v.Get(key))}
+			err = &localemu.InvalidParameterError{Msg: fmt.Sprintf("%s %q is not a non-negative integer", key, v.Get(key))}
 		}
 		*dst = n
 	}
@@ -338,16 +309,16 @@ func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
 	case "desc":
 		q.Desc = true
 	default:
-		err = &InvalidParameterError{Msg: fmt.Sprintf("order %q is not asc or desc", v.Get("order"))}
+		err = &localemu.InvalidParameterError{Msg: fmt.Sprintf("order %q is not asc or desc", v.Get("order"))}
 	}
 	return q, err
 }
 
-func (s *Server) nativeListEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Front) listEvents(w http.ResponseWriter, r *http.Request) {
 	fn := r.PathValue("name")
 	q, err := parseEventQuery(r, fn)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	if q.Limit == 0 {
@@ -355,36 +326,36 @@ func (s *Server) nativeListEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	evs, total, err := s.engine.Events(r.Context(), q)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	out := make([]EventInfo, 0, len(evs))
 	for _, ev := range evs {
 		out = append(out, eventInfo(ev, false))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "total": total})
+	front.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "total": total})
 }
 
-func (s *Server) nativeGetEvent(w http.ResponseWriter, r *http.Request) {
+func (s *Front) getEvent(w http.ResponseWriter, r *http.Request) {
 	ev, err := s.engine.Event(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	info := eventInfo(ev, true)
 	attempts, err := s.engine.Attempts(r.Context(), ev.RequestID)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	for _, a := range attempts {
 		info.AttemptList = append(info.AttemptList, AttemptInfo{N: a.N, Status: a.Status, StartedAt: a.StartedAt, EndedAt: timePtr(a.EndedAt),
 			DurationMs: a.DurationMs, MaxMemoryMB: a.MaxMemoryMB, ErrorType: a.ErrorType, ErrorMessage: a.ErrorMessage})
 	}
-	writeJSON(w, http.StatusOK, info)
+	front.WriteJSON(w, http.StatusOK, info)
 }
 
-func (s *Server) nativeTerminate(w http.ResponseWriter, r *http.Request) {
+func (s *Front) terminate(w http.ResponseWriter, r *http.Request) {
 	var grace time.Duration
 	if g := r.URL.Query().Get("grace"); g != "" {
 		d, err := time.ParseDuration(g)
@@ -396,30 +367,30 @@ func (s *Server) nativeTerminate(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := s.engine.Terminate(r.Context(), r.PathValue("name"), r.PathValue("id"), grace)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, eventInfo(ev, false))
+	front.WriteJSON(w, http.StatusOK, eventInfo(ev, false))
 }
 
-func (s *Server) nativeStats(w http.ResponseWriter, r *http.Request) {
+func (s *Front) stats(w http.ResponseWriter, r *http.Request) {
 	fn := r.PathValue("name")
 	q, err := parseEventQuery(r, fn)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	st, err := s.engine.Stats(r.Context(), q)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
+	front.WriteJSON(w, http.StatusOK, StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
 }
 
-func parseLogFilter(r *http.Request) (LogFilter, int64, int, error) {
+func parseLogFilter(r *http.Request) (localemu.LogFilter, int64, int, error) {
 	v := r.URL.Query()
-	var f LogFilter
+	var f localemu.LogFilter
 	if fns := v.Get("function"); fns != "" {
 		f.Functions = strings.Split(fns, ",")
 	}
@@ -428,7 +399,7 @@ func parseLogFilter(r *http.Request) (LogFilter, int64, int, error) {
 	if since := v.Get("since"); since != "" {
 		t, err := time.Parse(time.RFC3339Nano, since)
 		if err != nil {
-			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("since %q is not an RFC 3339 time", since)}
+			return f, 0, 0, &localemu.InvalidParameterError{Msg: fmt.Sprintf("since %q is not an RFC 3339 time", since)}
 		}
 		f.Since = t
 	}
@@ -440,7 +411,7 @@ func parseLogFilter(r *http.Request) (LogFilter, int64, int, error) {
 	if cursor != "" {
 		n, err := strconv.ParseInt(cursor, 10, 64)
 		if err != nil {
-			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("cursor %q is not a number", cursor)}
+			return f, 0, 0, &localemu.InvalidParameterError{Msg: fmt.Sprintf("cursor %q is not a number", cursor)}
 		}
 		after = n
 	}
@@ -448,20 +419,20 @@ func parseLogFilter(r *http.Request) (LogFilter, int64, int, error) {
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n <= 0 {
-			return f, 0, 0, &InvalidParameterError{Msg: fmt.Sprintf("limit %q is not a positive integer", l)}
+			return f, 0, 0, &localemu.InvalidParameterError{Msg: fmt.Sprintf("limit %q is not a positive integer", l)}
 		}
 		limit = n
 	}
 	return f, after, limit, nil
 }
 
-func (s *Server) nativeLogs(w http.ResponseWriter, r *http.Request) {
+func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 	f, after, limit, err := parseLogFilter(r)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
-	q := storeQuery(f, after, limit)
+	q := f.Query(after, limit)
 	q.Desc = r.URL.Query().Get("order") == "desc"
 	var lines []store.LogLine
 	if len(f.Functions) > 1 {
@@ -469,11 +440,11 @@ func (s *Server) nativeLogs(w http.ResponseWriter, r *http.Request) {
 		q.Limit = 0
 		all, err := s.engine.Logs(r.Context(), q)
 		if err != nil {
-			nativeFail(w, err)
+			fail(w, err)
 			return
 		}
 		for i := range all {
-			if f.match(&all[i]) {
+			if f.Match(&all[i]) {
 				lines = append(lines, all[i])
 				if len(lines) == limit {
 					break
@@ -481,7 +452,7 @@ func (s *Server) nativeLogs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else if lines, err = s.engine.Logs(r.Context(), q); err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	out := make([]LogLineInfo, 0, len(lines))
@@ -490,16 +461,16 @@ func (s *Server) nativeLogs(w http.ResponseWriter, r *http.Request) {
 		out = append(out, logLineInfo(l))
 		cursor = strconv.FormatInt(l.Seq, 10)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"lines": out, "cursor": cursor})
+	front.WriteJSON(w, http.StatusOK, map[string]any{"lines": out, "cursor": cursor})
 }
 
-// nativeLogStream serves a live tail as Server-Sent Events: each line is an
+// logStream serves a live tail as Server-Sent Events: each line is an
 // event whose id is its cursor, so a client reconnecting with Last-Event-ID
 // continues without gaps or duplicates.
-func (s *Server) nativeLogStream(w http.ResponseWriter, r *http.Request) {
+func (s *Front) logStream(w http.ResponseWriter, r *http.Request) {
 	f, after, _, err := parseLogFilter(r)
 	if err != nil {
-		nativeFail(w, err)
+		fail(w, err)
 		return
 	}
 	if r.URL.Query().Get("after") == "" && r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("from") == "now" {

@@ -1,13 +1,13 @@
-package localemu
+package scf
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -24,14 +24,14 @@ import (
 
 const testID, testKey = "AKIDtest", "test-secret-key"
 
-// scfTestServer runs the HTTP fronts over a fresh engine.
-func scfTestServer(t *testing.T, creds *Credentials) string {
+// testServer runs the HTTP fronts over a fresh engine.
+func testServer(t *testing.T, creds *front.Credentials) string {
 	t.Helper()
-	e := newEngine(t, t.TempDir(), Options{})
-	ts := httptest.NewServer(NewServer(e, ServerOptions{Credentials: creds}))
+	e := emutest.NewEngine(t, localemu.Options{})
+	ts := httptest.NewServer(emutest.Handler(New(e, creds, e.Logger())))
 	t.Cleanup(func() {
 		ts.Close()
-		closeEngine(t, e)
+		emutest.CloseEngine(t, e)
 	})
 	return ts.URL
 }
@@ -120,7 +120,7 @@ func errorCode(resp map[string]any) string {
 }
 
 func TestSCFSignature(t *testing.T) {
-	url := scfTestServer(t, &Credentials{ID: testID, Key: testKey})
+	url := testServer(t, &front.Credentials{ID: testID, Key: testKey})
 
 	if _, err := sdkClient(t, url, testID, testKey).ListFunctions(scf.NewListFunctionsRequest()); err != nil {
 		t.Fatalf("the right key was refused: %v", err)
@@ -137,27 +137,27 @@ func TestSCFSignature(t *testing.T) {
 	sign := func(service string, at time.Time, key string) func(*http.Request, []byte) {
 		return func(r *http.Request, body []byte) { signTC3(r, body, testID, key, service, at) }
 	}
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, sign("scf", time.Now().Add(-10*time.Minute), testKey))); code != "AuthFailure.SignatureExpire" {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, sign("scf", time.Now().Add(-10*time.Minute), testKey))); code != "AuthFailure.SignatureExpire" {
 		t.Errorf("a 10-minute-old signature: %s, want AuthFailure.SignatureExpire", code)
 	}
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, sign("scf", time.Now().Add(10*time.Minute), testKey))); code != "AuthFailure.SignatureExpire" {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, sign("scf", time.Now().Add(10*time.Minute), testKey))); code != "AuthFailure.SignatureExpire" {
 		t.Errorf("a signature from the future: %s, want AuthFailure.SignatureExpire", code)
 	}
 	// Clients put different service names in the scope: the one signed counts.
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, sign("127", time.Now(), testKey))); code != "" {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, sign("127", time.Now(), testKey))); code != "" {
 		t.Errorf("service 127 in the scope: %s, want success", code)
 	}
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, nil)); code != "AuthFailure.SignatureFailure" {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, nil)); code != "AuthFailure.SignatureFailure" {
 		t.Errorf("unsigned: %s", code)
 	}
 	// A body changed after signing is refused.
 	tamper := func(r *http.Request, body []byte) {
 		signTC3(r, []byte(`{"Limit":1}`), testID, testKey, "scf", time.Now())
 	}
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, tamper)); code != "AuthFailure.SignatureFailure" {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, tamper)); code != "AuthFailure.SignatureFailure" {
 		t.Errorf("tampered body: %s", code)
 	}
-	if code := errorCode(rawSCF(t, url, "ListFunctions", scfVersion, `{}`, func(r *http.Request, _ []byte) {
+	if code := errorCode(rawSCF(t, url, "ListFunctions", apiVersion, `{}`, func(r *http.Request, _ []byte) {
 		r.Header.Set("Authorization", "Bearer x")
 	})); code != "AuthFailure.InvalidAuthorization" {
 		t.Errorf("not TC3: %s", code)
@@ -165,26 +165,26 @@ func TestSCFSignature(t *testing.T) {
 }
 
 func TestSCFProtocolErrors(t *testing.T) {
-	url := scfTestServer(t, nil)
+	url := testServer(t, nil)
 	for _, c := range []struct {
 		action, version, body, want string
 	}{
-		{"NoSuchThing", scfVersion, `{}`, "InvalidAction"},
-		{"", scfVersion, `{}`, "MissingParameter"},
+		{"NoSuchThing", apiVersion, `{}`, "InvalidAction"},
+		{"", apiVersion, `{}`, "MissingParameter"},
 		{"ListFunctions", "", `{}`, "MissingParameter"},
 		{"ListFunctions", "2017-01-01", `{}`, "NoSuchVersion"},
-		{"ListFunctions", scfVersion, `{"Limit":`, "InvalidParameter"},
-		{"ListFunctions", scfVersion, `{"Limit":"ten"}`, "InvalidParameter"},
-		{"ListFunctions", scfVersion, `{"Namespace":"other"}`, "ResourceNotFound.Namespace"},
-		{"GetFunction", scfVersion, `{}`, "MissingParameter"},
-		{"GetFunction", scfVersion, `{"FunctionName":"nope"}`, "ResourceNotFound.Function"},
-		{"Invoke", scfVersion, `{"FunctionName":"nope"}`, "ResourceNotFound.Function"},
-		{"GetAsyncEventStatus", scfVersion, `{}`, "MissingParameter"},
-		{"GetAsyncEventStatus", scfVersion, `{"InvokeRequestId":"6f1d1f5e-0000-4000-8000-000000000000"}`, "ResourceNotFound.AsyncEvent"},
-		{"CreateFunction", scfVersion, `{"FunctionName":"1bad"}`, "InvalidParameterValue.FunctionName"},
-		{"CreateFunction", scfVersion, `{"FunctionName":"good-name"}`, "MissingParameter"},
-		{"CreateFunction", scfVersion, `{"FunctionName":"good-name","Code":{"CosBucketName":"b"}}`, "UnsupportedOperation"},
-		{"CreateFunction", scfVersion, `{"FunctionName":"good-name","Code":{"ZipFile":"!!"}}`, "InvalidParameterValue.ZipFile"},
+		{"ListFunctions", apiVersion, `{"Limit":`, "InvalidParameter"},
+		{"ListFunctions", apiVersion, `{"Limit":"ten"}`, "InvalidParameter"},
+		{"ListFunctions", apiVersion, `{"Namespace":"other"}`, "ResourceNotFound.Namespace"},
+		{"GetFunction", apiVersion, `{}`, "MissingParameter"},
+		{"GetFunction", apiVersion, `{"FunctionName":"nope"}`, "ResourceNotFound.Function"},
+		{"Invoke", apiVersion, `{"FunctionName":"nope"}`, "ResourceNotFound.Function"},
+		{"GetAsyncEventStatus", apiVersion, `{}`, "MissingParameter"},
+		{"GetAsyncEventStatus", apiVersion, `{"InvokeRequestId":"6f1d1f5e-0000-4000-8000-000000000000"}`, "ResourceNotFound.AsyncEvent"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"1bad"}`, "InvalidParameterValue.FunctionName"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name"}`, "MissingParameter"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"CosBucketName":"b"}}`, "UnsupportedOperation"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"ZipFile":"!!"}}`, "InvalidParameterValue.ZipFile"},
 	} {
 		resp := rawSCF(t, url, c.action, c.version, c.body, nil)
 		if got := errorCode(resp); got != c.want {
@@ -194,9 +194,9 @@ func TestSCFProtocolErrors(t *testing.T) {
 }
 
 func TestSCFFunctionLifecycle(t *testing.T) {
-	url := scfTestServer(t, nil)
+	url := testServer(t, nil)
 	c := sdkClient(t, url, "any", "any")
-	zip := base64.StdEncoding.EncodeToString(codeZip(t))
+	zip := base64.StdEncoding.EncodeToString(emutest.CodeZip(t))
 	create := func(name, async string, timeout int64) error {
 		req := scf.NewCreateFunctionRequest()
 		req.FunctionName, req.Handler, req.Runtime = ptr(name), ptr("index.ok"), ptr("Nodejs16.13")
@@ -221,7 +221,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 
 	// GetFunction: Creating, then Active, with the async flags.
 	get := func() map[string]any {
-		return rawSCF(t, url, "GetFunction", scfVersion, `{"FunctionName":"life"}`, nil)
+		return rawSCF(t, url, "GetFunction", apiVersion, `{"FunctionName":"life"}`, nil)
 	}
 	if st := get()["Status"]; st != "Creating" {
 		t.Errorf("status right after create: %v", st)
@@ -231,7 +231,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 	if _, err := c.UpdateFunctionConfiguration(upd); sdkCode(t, err) != "FailedOperation.UpdateFunctionConfiguration" {
 		t.Errorf("update while Creating: %v", err)
 	}
-	time.Sleep(scfSettleTime + 50*time.Millisecond)
+	time.Sleep(settleTime + 50*time.Millisecond)
 	f := get()
 	if f["Status"] != "Active" || f["AsyncRunEnable"] != "TRUE" || f["TraceEnable"] != "FALSE" || f["Timeout"] != 3600.0 || f["Namespace"] != "default" {
 		t.Errorf("GetFunction: %v", f)
@@ -242,12 +242,12 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 	if st := get()["Status"]; st != "Updating" {
 		t.Errorf("status right after update: %v", st)
 	}
-	time.Sleep(scfSettleTime + 50*time.Millisecond)
+	time.Sleep(settleTime + 50*time.Millisecond)
 	if f := get(); f["MemorySize"] != 256.0 {
 		t.Errorf("MemorySize after update: %v", f["MemorySize"])
 	}
 	// Async mode is locked at creation.
-	if code := errorCode(rawSCF(t, url, "UpdateFunctionConfiguration", scfVersion, `{"FunctionName":"life","AsyncRunEnable":"FALSE"}`, nil)); code != "UnknownParameter" {
+	if code := errorCode(rawSCF(t, url, "UpdateFunctionConfiguration", apiVersion, `{"FunctionName":"life","AsyncRunEnable":"FALSE"}`, nil)); code != "UnknownParameter" {
 		t.Errorf("UpdateFunctionConfiguration with AsyncRunEnable: %s", code)
 	}
 
@@ -300,12 +300,12 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 }
 
 func TestSCFAsyncEvents(t *testing.T) {
-	needNode(t)
-	url := scfTestServer(t, nil)
+	emutest.NeedNode(t)
+	url := testServer(t, nil)
 	c := sdkClient(t, url, "any", "any")
 	req := scf.NewCreateFunctionRequest()
 	req.FunctionName, req.Handler, req.Runtime = ptr("ev"), ptr("index.ok"), ptr("Nodejs16.13")
-	req.Code = &scf.Code{ZipFile: ptr(base64.StdEncoding.EncodeToString(codeZip(t)))}
+	req.Code = &scf.Code{ZipFile: ptr(base64.StdEncoding.EncodeToString(emutest.CodeZip(t)))}
 	req.Timeout, req.AsyncRunEnable = ptr(int64(60)), ptr("TRUE")
 	if _, err := c.CreateFunction(req); err != nil {
 		t.Fatal(err)
@@ -322,7 +322,7 @@ func TestSCFAsyncEvents(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp := rawSCF(t, url, "GetAsyncEventStatus", scfVersion, `{"InvokeRequestId":"`+id+`"}`, nil)
+		resp := rawSCF(t, url, "GetAsyncEventStatus", apiVersion, `{"InvokeRequestId":"`+id+`"}`, nil)
 		res, _ := resp["Result"].(map[string]any)
 		if res["Status"] == "FINISHED" {
 			if res["StatusCode"] != 200.0 || res["InvokeRequestId"] != id {
@@ -343,7 +343,7 @@ func TestSCFAsyncEvents(t *testing.T) {
 	}
 	micro := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$`)
 	if *l.Response.TotalCount != 1 || !micro.MatchString(*l.Response.EventList[0].StartTime) || !micro.MatchString(*l.Response.EventList[0].EndTime) ||
-		*l.Response.EventList[0].Qualifier != scfLatest {
+		*l.Response.EventList[0].Qualifier != latest {
 		t.Errorf("ListAsyncEvents: %d, %+v", *l.Response.TotalCount, l.Response.EventList)
 	}
 	// A time window in the past matches nothing.
@@ -353,7 +353,7 @@ func TestSCFAsyncEvents(t *testing.T) {
 		t.Errorf("a window in 2020: %v", err)
 	}
 
-	term := rawSCF(t, url, "TerminateAsyncEvent", scfVersion, `{"FunctionName":"ev","InvokeRequestId":"`+id+`","GraceShutdown":true}`, nil)
+	term := rawSCF(t, url, "TerminateAsyncEvent", apiVersion, `{"FunctionName":"ev","InvokeRequestId":"`+id+`","GraceShutdown":true}`, nil)
 	if code := errorCode(term); code != "FailedOperation.AsyncEventStatus" {
 		t.Errorf("terminate a FINISHED event: %s", code)
 	}
@@ -393,16 +393,12 @@ func FuzzSCFRequest(f *testing.F) {
 	} {
 		f.Add(seed.action, []byte(seed.body))
 	}
-	e, err := New(Options{StateDir: f.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { e.Close(context.Background()) })
-	srv := NewServer(e, ServerOptions{})
+	e := emutest.NewEngine(f, localemu.Options{})
+	srv := emutest.Handler(New(e, nil, e.Logger()))
 	f.Fuzz(func(t *testing.T, action string, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Header.Set("X-TC-Action", action)
-		req.Header.Set("X-TC-Version", scfVersion)
+		req.Header.Set("X-TC-Version", apiVersion)
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
@@ -428,7 +424,7 @@ func FuzzSCFRequest(f *testing.F) {
 // can recompute.
 func FuzzTC3Verify(f *testing.F) {
 	now := time.Unix(1717243200, 0)
-	creds := &Credentials{ID: testID, Key: testKey}
+	creds := &front.Credentials{ID: testID, Key: testKey}
 	good := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9770/", nil)
 	good.Header.Set("Content-Type", "application/json")
 	signTC3(good, []byte(`{}`), testID, testKey, "scf", now)

@@ -1,8 +1,11 @@
-package localemu
+package aws
 
 import (
 	"context"
 	"errors"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -45,13 +48,13 @@ func noHostPrefix(o *cloudwatchlogs.Options) {
 
 // liveTailServer runs the fronts with strict credentials and deploys the
 // function "tail" (an AWS function, region eu-west-1).
-func liveTailServer(t *testing.T) (*Engine, string) {
+func liveTailServer(t *testing.T) (*localemu.Engine, string) {
 	t.Helper()
-	needNode(t)
-	e := newEngine(t, t.TempDir(), Options{})
-	ts := httptest.NewServer(NewServer(e, ServerOptions{Credentials: &Credentials{ID: awsTestKeyID, Key: awsTestSecret}}))
+	emutest.NeedNode(t)
+	e := emutest.NewEngine(t, localemu.Options{})
+	ts := httptest.NewServer(emutest.Handler(New(e, &front.Credentials{ID: awsTestKeyID, Key: awsTestSecret}, e.Logger())))
 	t.Cleanup(func() {
-		closeEngine(t, e) // ends open sessions (SessionStreamingException) before the server waits for them
+		emutest.CloseEngine(t, e) // ends open sessions (SessionStreamingException) before the server waits for them
 		ts.Close()
 	})
 	dir := t.TempDir()
@@ -63,19 +66,15 @@ func liveTailServer(t *testing.T) (*Engine, string) {
 		t.Fatal(err)
 	}
 	zero := 0
-	cfg := FunctionConfig{Name: "tail", Provider: "aws", Region: "eu-west-1", Runtime: "nodejs20.x", Handler: "index.three", MemorySize: 128, Timeout: 30,
-		Async: AsyncConfig{Enabled: true, RetryAttempts: &zero}}
+	cfg := localemu.FunctionConfig{Name: "tail", Provider: "aws", Region: "eu-west-1", Runtime: "nodejs20.x", Handler: "index.three", MemorySize: 128, Timeout: 30,
+		Async: localemu.AsyncConfig{Enabled: true, RetryAttempts: &zero}}
 	if _, err := e.Deploy(context.Background(), cfg, zip); err != nil {
 		t.Fatal(err)
 	}
 	return e, ts.URL
 }
 
-func liveTailSubs(e *Engine) int {
-	e.logs.mu.Lock()
-	defer e.logs.mu.Unlock()
-	return len(e.logs.subs)
-}
+func liveTailSubs(e *localemu.Engine) int { return e.LogSubscribers() }
 
 // TestStartLiveTailWithSDK starts a live tail with the SDK over a loopback
 // HTTP/1.1 connection, filtered to one request id, and receives the
@@ -88,8 +87,8 @@ func TestStartLiveTailWithSDK(t *testing.T) {
 	defer cancel()
 
 	// Two events; the tail follows the first only.
-	id := invokeAsync(t, e, "tail", `{"ms": 1500, "tag": "mine"}`).RequestID
-	other := invokeAsync(t, e, "tail", `{"ms": 1500, "tag": "other"}`).RequestID
+	id := emutest.InvokeAsync(t, e, "tail", `{"ms": 1500, "tag": "mine"}`).RequestID
+	other := emutest.InvokeAsync(t, e, "tail", `{"ms": 1500, "tag": "other"}`).RequestID
 	group := "arn:aws:logs:eu-west-1:000000000000:log-group:/aws/lambda/tail"
 	pattern := `"` + id + `"`
 	out, err := cw.StartLiveTail(ctx, &cloudwatchlogs.StartLiveTailInput{LogGroupIdentifiers: []string{group}, LogEventFilterPattern: aws.String(pattern)})
@@ -165,7 +164,7 @@ func TestStartLiveTailWithSDK(t *testing.T) {
 
 	// Exactly the lines FilterLogEvents returns for the same pattern, from
 	// "line 1" on (the START line may come before the session started).
-	wait(t, e, id)
+	emutest.Wait(t, e, id)
 	filtered, err := cw.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupIdentifier: aws.String(group), FilterPattern: aws.String(pattern)})
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +294,7 @@ func TestStartLiveTailShutdown(t *testing.T) {
 	ended := make(chan error, 1)
 	go func() { drainLiveTail(out.GetStream()); ended <- out.GetStream().Err() }()
 	time.Sleep(300 * time.Millisecond)
-	closeEngine(t, e)
+	emutest.CloseEngine(t, e)
 	select {
 	case err := <-ended:
 		var streaming *cwtypes.SessionStreamingException

@@ -1,4 +1,4 @@
-package localemu
+package aws
 
 // CloudWatch Logs StartLiveTail (JSON 1.1, X-Amz-Target:
 // Logs_20140328.StartLiveTail): a response event stream
@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu"
 	"net/http"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ type liveTailUpdate struct {
 	SessionResults []liveTailEvent `json:"sessionResults"`
 }
 
-func (s *Server) cwStartLiveTail(c *awsCall) {
+func (s *Front) cwStartLiveTail(c *awsCall) {
 	var in struct {
 		LogGroupIdentifiers   []string `json:"logGroupIdentifiers"`
 		LogStreamNames        []string `json:"logStreamNames"`
@@ -134,7 +135,7 @@ func (s *Server) cwStartLiveTail(c *awsCall) {
 
 	// Subscribe before the session starts: every line written after the
 	// sessionStart event reaches the client.
-	sub := s.engine.SubscribeLogs(LogFilter{Functions: fns, RequestID: pat.requestID}, -1)
+	sub := s.engine.SubscribeLogs(localemu.LogFilter{Functions: fns, RequestID: pat.requestID}, -1)
 	defer sub.Close()
 
 	// A pause before answering, as the network gives one. aws-sdk-go-v2
@@ -188,7 +189,7 @@ func (s *Server) cwStartLiveTail(c *awsCall) {
 		switch {
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, ErrShuttingDown):
+		case errors.Is(err, localemu.ErrShuttingDown):
 			_ = w.exception("SessionStreamingException", "the emulator is shutting down")
 			return
 		case err != nil:
@@ -216,7 +217,7 @@ func (s *Server) cwStartLiveTail(c *awsCall) {
 // gatherUntil passes sub's lines to add until the deadline. It returns
 // ctx's error when ctx ends, the subscription's error when it fails, and nil
 // at the deadline.
-func gatherUntil(ctx context.Context, sub *Subscription, deadline time.Time, add func(store.LogLine)) error {
+func gatherUntil(ctx context.Context, sub *localemu.Subscription, deadline time.Time, add func(store.LogLine)) error {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for {

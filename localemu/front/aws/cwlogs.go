@@ -1,4 +1,4 @@
-package localemu
+package aws
 
 // The CloudWatch Logs front (JSON 1.1, X-Amz-Target: Logs_20140328.*): the
 // log group /aws/lambda/<function> of every Lambda function, read from the
@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func writeJSON11(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (s *Server) cwLogs(c *awsCall) {
+func (s *Front) cwLogs(c *awsCall) {
 	target := c.r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, cwTargetPrefix)
 	if !ok {
@@ -100,7 +101,7 @@ func (c *awsCall) okJSON11(v any) {
 }
 
 // cwFunction resolves a log group name (or ARN) to its function.
-func (s *Server) cwFunction(c *awsCall, group, identifier string) (store.Function, bool) {
+func (s *Front) cwFunction(c *awsCall, group, identifier string) (store.Function, bool) {
 	if group == "" {
 		group = identifier
 	}
@@ -117,7 +118,7 @@ func (s *Server) cwFunction(c *awsCall, group, identifier string) (store.Functio
 	return store.Function{}, false
 }
 
-func (s *Server) cwDescribeLogGroups(c *awsCall) {
+func (s *Front) cwDescribeLogGroups(c *awsCall) {
 	var in struct {
 		LogGroupNamePrefix  string `json:"logGroupNamePrefix"`
 		LogGroupNamePattern string `json:"logGroupNamePattern"`
@@ -150,7 +151,7 @@ func (s *Server) cwDescribeLogGroups(c *awsCall) {
 		NextToken string  `json:"nextToken,omitempty"`
 	}{LogGroups: []group{}}
 	for i := start; i < len(fns); i++ {
-		cfg, err := decodeConfig(fns[i].Config)
+		cfg, err := localemu.DecodeConfig(fns[i].Config)
 		if err != nil || cfg.Provider != "aws" {
 			continue
 		}
@@ -172,7 +173,7 @@ func (s *Server) cwDescribeLogGroups(c *awsCall) {
 	c.okJSON11(out)
 }
 
-func (s *Server) cwDescribeLogStreams(c *awsCall) {
+func (s *Front) cwDescribeLogStreams(c *awsCall) {
 	var in struct {
 		LogGroupName        string `json:"logGroupName"`
 		LogGroupIdentifier  string `json:"logGroupIdentifier"`
@@ -280,7 +281,7 @@ func cwTime(msec *int64) time.Time {
 	return time.UnixMilli(*msec)
 }
 
-func (s *Server) cwGetLogEvents(c *awsCall) {
+func (s *Front) cwGetLogEvents(c *awsCall) {
 	var in struct {
 		LogGroupName       string `json:"logGroupName"`
 		LogGroupIdentifier string `json:"logGroupIdentifier"`
@@ -370,7 +371,7 @@ func reverse(l []store.LogLine) {
 
 // cwAnswerEvents answers GetLogEvents. At the end of the stream the forward
 // token stays the same, which is how CloudWatch tells a reader it is caught up.
-func (s *Server) cwAnswerEvents(c *awsCall, lines []store.LogLine, after int64) {
+func (s *Front) cwAnswerEvents(c *awsCall, lines []store.LogLine, after int64) {
 	out := struct {
 		Events            []cwEvent `json:"events"`
 		NextForwardToken  string    `json:"nextForwardToken"`
@@ -457,7 +458,7 @@ func (p cwPattern) match(msg string) bool {
 	return true
 }
 
-func (s *Server) cwFilterLogEvents(c *awsCall) {
+func (s *Front) cwFilterLogEvents(c *awsCall) {
 	var in struct {
 		LogGroupName        string   `json:"logGroupName"`
 		LogGroupIdentifier  string   `json:"logGroupIdentifier"`

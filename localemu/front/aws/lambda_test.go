@@ -1,4 +1,4 @@
-package localemu
+package aws
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,11 +31,11 @@ const (
 // awsTestServer runs the fronts with strict credentials.
 func awsTestServer(t *testing.T) string {
 	t.Helper()
-	e := newEngine(t, t.TempDir(), Options{})
-	ts := httptest.NewServer(NewServer(e, ServerOptions{Credentials: &Credentials{ID: awsTestKeyID, Key: awsTestSecret}}))
+	e := emutest.NewEngine(t, localemu.Options{})
+	ts := httptest.NewServer(emutest.Handler(New(e, &front.Credentials{ID: awsTestKeyID, Key: awsTestSecret}, e.Logger())))
 	t.Cleanup(func() {
 		ts.Close()
-		closeEngine(t, e)
+		emutest.CloseEngine(t, e)
 	})
 	return ts.URL
 }
@@ -61,12 +64,12 @@ func wantAPIError(t *testing.T, err error, code string) {
 }
 
 func TestLambdaFrontWithSDK(t *testing.T) {
-	needNode(t)
+	emutest.NeedNode(t)
 	url := awsTestServer(t)
 	c := lambdaClient(url, awsTestKeyID, awsTestSecret)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	zip := codeZip(t)
+	zip := emutest.CodeZip(t)
 	role := aws.String("arn:aws:iam::000000000000:role/test")
 
 	// CreateFunction, and its conflict.
@@ -344,9 +347,9 @@ func TestLambdaFrontRejectsBadSignatures(t *testing.T) {
 // TestAWSRootRouting: POST / with X-Amz-Target is CloudWatch Logs; other
 // POST / requests are left to the other fronts.
 func TestAWSRootRouting(t *testing.T) {
-	e := newEngine(t, t.TempDir(), Options{})
-	defer closeEngine(t, e)
-	h := NewServer(e, ServerOptions{})
+	e := emutest.NewEngine(t, localemu.Options{})
+	defer emutest.CloseEngine(t, e)
+	h := emutest.Handler(New(e, nil, e.Logger()))
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
 	req.Header.Set("X-Amz-Target", "Logs_20140328.DescribeLogGroups")
 	rec := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package localemu
+package scf
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu"
 	"io"
 	"net/http"
 	"regexp"
@@ -29,94 +30,90 @@ import (
 //
 // What the emulator decides where the cloud is silent or unreachable:
 //   - Times are China Standard Time (UTC+8), as SCF's API writes them.
-//   - A function reports Creating/Updating for scfSettleTime after a change,
+//   - A function reports Creating/Updating for settleTime after a change,
 //     so clients exercise their wait-until-Active loop; updates during that
 //     window fail with FailedOperation.UpdateFunctionCode / ...Configuration.
 //   - GetFunctionLogs returns one FunctionLog per attempt (RetryNum counts
 //     the retries before it), its Log the whole text of that attempt so far;
 //     a running attempt has InvokeFinished 0 and a growing Log.
-//   - GraceShutdown sends SIGTERM and allows scfGraceShutdown before SIGKILL:
+//   - GraceShutdown sends SIGTERM and allows graceShutdown before SIGKILL:
 //     SCF does not document its grace length.
 //   - Only the "default" namespace exists.
 
 const (
-	scfVersion = "2018-04-16"
-	// scfSettleTime is how long a created or updated function reports
+	apiVersion = "2018-04-16"
+	// settleTime is how long a created or updated function reports
 	// Creating / Updating before Active.
-	scfSettleTime = 300 * time.Millisecond
-	// scfGraceShutdown is the SIGTERM-to-SIGKILL window of TerminateAsyncEvent
+	settleTime = 300 * time.Millisecond
+	// graceShutdown is the SIGTERM-to-SIGKILL window of TerminateAsyncEvent
 	// with GraceShutdown.
-	scfGraceShutdown  = 30 * time.Second
-	scfNamespace      = "default"
-	scfLatest         = "$LATEST"
-	scfMaxPageLimit   = 100
-	scfLogMaxLimit    = 10000 // GetFunctionLogs: Offset+Limit
-	scfDefaultRuntime = "Python3.6"
-	scfMinMsgTTL      = 60
-	scfMaxMsgTTL      = 21600
-	scfMaxRetryNum    = 2
-	// scfTimeLayout is "%Y-%m-%d %H:%M:%S"; scfMicroLayout adds ".%f".
-	scfTimeLayout  = "2006-01-02 15:04:05"
-	scfMicroLayout = "2006-01-02 15:04:05.000000"
+	graceShutdown    = 30 * time.Second
+	defaultNamespace = "default"
+	latest           = "$LATEST"
+	maxPageLimit     = 100
+	logMaxLimit      = 10000 // GetFunctionLogs: Offset+Limit
+	defaultRuntime   = "Python3.6"
+	minMsgTTL        = 60
+	maxMsgTTL        = 21600
+	maxRetryNum      = 2
+	// timeLayout is "%Y-%m-%d %H:%M:%S"; microLayout adds ".%f".
+	timeLayout  = "2006-01-02 15:04:05"
+	microLayout = "2006-01-02 15:04:05.000000"
 )
 
 // SCF status codes the emulator reports in GetAsyncEventStatus.StatusCode,
 // Invoke's InvokeResult and FunctionLog.RetCode (0 = success in the latter two),
 // as SCF's "function status codes" page lists them.
 const (
-	scfCodeOK         = 200
-	scfCodeUserError  = 430 // UserCodeException
-	scfCodeTimeout    = 433 // TimeLimitReached
-	scfCodeMemory     = 434 // MemoryLimitReached: killed for using more than its memory size
-	scfCodeProcessEnd = 439 // User process exit when running (crash or terminate)
+	codeOK         = 200
+	codeUserError  = 430 // UserCodeException
+	codeTimeout    = 433 // TimeLimitReached
+	codeMemory     = 434 // MemoryLimitReached: killed for using more than its memory size
+	codeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
 
-var scfFunctionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
-// scfZone is the time zone of SCF's API times.
-func scfZone() *time.Location { return time.FixedZone("CST", 8*3600) }
+// apiZone is the time zone of SCF's API times.
+func apiZone() *time.Location { return time.FixedZone("CST", 8*3600) }
 
-func scfTime(t time.Time) string {
+func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(scfZone()).Format(scfMicroLayout)
+	return t.In(apiZone()).Format(microLayout)
 }
 
-func scfSecondTime(t time.Time) string {
+func secondTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(scfZone()).Format(scfTimeLayout)
+	return t.In(apiZone()).Format(timeLayout)
 }
 
 // parseSCFTime reads "%Y-%m-%d %H:%M:%S" with an optional fraction, in CST.
 func parseSCFTime(s string) (time.Time, error) {
-	return time.ParseInLocation("2006-01-02 15:04:05.999999999", strings.TrimSpace(s), scfZone())
+	return time.ParseInLocation("2006-01-02 15:04:05.999999999", strings.TrimSpace(s), apiZone())
 }
 
-// scfError is an API error answer.
-type scfError struct{ Code, Message string }
+// apiError is an API error answer.
+type apiError struct{ Code, Message string }
 
-func (e *scfError) Error() string { return e.Code + ": " + e.Message }
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-func scfErr(code, format string, args ...any) *scfError {
-	return &scfError{Code: code, Message: fmt.Sprintf(format, args...)}
+func apiErr(code, format string, args ...any) *apiError {
+	return &apiError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-func (s *Server) registerSCF(mux *http.ServeMux) {
-	mux.HandleFunc("POST /{$}", s.serveSCF)
-}
-
-func (s *Server) serveSCF(w http.ResponseWriter, r *http.Request) {
+func (s *Front) serve(w http.ResponseWriter, r *http.Request) {
 	requestID := uuid.NewString()
 	resp, err := s.handleSCF(r.Context(), w, r)
 	if err != nil {
-		var se *scfError
+		var se *apiError
 		if !errors.As(err, &se) {
-			se = scfEngineError(err)
+			se = engineError(err)
 		}
-		writeSCF(w, map[string]any{"Error": map[string]string{"Code": se.Code, "Message": se.Message}, "RequestId": requestID})
+		writeResponse(w, map[string]any{"Error": map[string]string{"Code": se.Code, "Message": se.Message}, "RequestId": requestID})
 		return
 	}
 	out := map[string]any{}
@@ -132,10 +129,10 @@ func (s *Server) serveSCF(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out["RequestId"] = requestID
-	writeSCF(w, out)
+	writeResponse(w, out)
 }
 
-func writeSCF(w http.ResponseWriter, response map[string]any) {
+func writeResponse(w http.ResponseWriter, response map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK) // API 3.0 answers errors with 200 as well
 	enc := json.NewEncoder(w)
@@ -144,92 +141,92 @@ func writeSCF(w http.ResponseWriter, response map[string]any) {
 }
 
 // handleSCF authenticates, decodes and dispatches one request.
-func (s *Server) handleSCF(ctx context.Context, w http.ResponseWriter, r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeployBody))
+func (s *Front) handleSCF(ctx context.Context, w http.ResponseWriter, r *http.Request) (any, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, localemu.MaxDeployBody))
 	if err != nil {
-		return nil, scfErr("RequestSizeLimitExceeded", "read the request body: %v", err)
+		return nil, apiErr("RequestSizeLimitExceeded", "read the request body: %v", err)
 	}
 	if s.creds != nil {
 		if f := verifyTC3(r, body, s.creds, time.Now()); f != nil {
-			return nil, &scfError{Code: f.Code, Message: f.Message}
+			return nil, &apiError{Code: f.Code, Message: f.Message}
 		}
 	}
 	action := r.Header.Get("X-TC-Action")
 	if action == "" {
-		return nil, scfErr("MissingParameter", "the request is missing the X-TC-Action header (the API action)")
+		return nil, apiErr("MissingParameter", "the request is missing the X-TC-Action header (the API action)")
 	}
 	if v := r.Header.Get("X-TC-Version"); v == "" {
-		return nil, scfErr("MissingParameter", "the request is missing the X-TC-Version header (SCF is %s)", scfVersion)
-	} else if v != scfVersion {
-		return nil, scfErr("NoSuchVersion", "version %q of the SCF API does not exist; use %s", v, scfVersion)
+		return nil, apiErr("MissingParameter", "the request is missing the X-TC-Version header (SCF is %s)", apiVersion)
+	} else if v != apiVersion {
+		return nil, apiErr("NoSuchVersion", "version %q of the SCF API does not exist; use %s", v, apiVersion)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	return s.scfDispatch(ctx, action, body)
+	return s.dispatch(ctx, action, body)
 }
 
-func (s *Server) scfDispatch(ctx context.Context, action string, body []byte) (any, error) {
+func (s *Front) dispatch(ctx context.Context, action string, body []byte) (any, error) {
 	switch action {
 	case "CreateFunction":
-		return s.scfCreateFunction(ctx, body)
+		return s.createFunction(ctx, body)
 	case "GetFunction":
-		return s.scfGetFunction(ctx, body)
+		return s.getFunction(ctx, body)
 	case "ListFunctions":
-		return s.scfListFunctions(ctx, body)
+		return s.listFunctions(ctx, body)
 	case "UpdateFunctionCode":
-		return s.scfUpdateFunctionCode(ctx, body)
+		return s.updateFunctionCode(ctx, body)
 	case "UpdateFunctionConfiguration":
-		return s.scfUpdateFunctionConfiguration(ctx, body)
+		return s.updateFunctionConfiguration(ctx, body)
 	case "DeleteFunction":
-		return s.scfDeleteFunction(ctx, body)
+		return s.deleteFunction(ctx, body)
 	case "Invoke":
-		return s.scfInvoke(ctx, body)
+		return s.invokeAction(ctx, body)
 	case "ListAsyncEvents":
-		return s.scfListAsyncEvents(ctx, body)
+		return s.listAsyncEvents(ctx, body)
 	case "GetAsyncEventStatus":
-		return s.scfGetAsyncEventStatus(ctx, body)
+		return s.getAsyncEventStatus(ctx, body)
 	case "TerminateAsyncEvent":
-		return s.scfTerminateAsyncEvent(ctx, body)
+		return s.terminateAsyncEvent(ctx, body)
 	case "GetFunctionEventInvokeConfig":
-		return s.scfGetEventInvokeConfig(ctx, body)
+		return s.getEventInvokeConfig(ctx, body)
 	case "UpdateFunctionEventInvokeConfig":
-		return s.scfUpdateEventInvokeConfig(ctx, body)
+		return s.updateEventInvokeConfig(ctx, body)
 	case "GetFunctionLogs":
-		return s.scfGetFunctionLogs(ctx, body)
+		return s.getFunctionLogs(ctx, body)
 	}
-	return nil, scfErr("InvalidAction", "the action %q is not an SCF %s action the emulator serves", action, scfVersion)
+	return nil, apiErr("InvalidAction", "the action %q is not an SCF %s action the emulator serves", action, apiVersion)
 }
 
-// scfEngineError maps an engine error onto SCF's codes.
-func scfEngineError(err error) *scfError {
-	var tooLarge *PayloadTooLargeError
-	var invalid *InvalidParameterError
-	var throttled *ThrottledError
+// engineError maps an engine error onto SCF's codes.
+func engineError(err error) *apiError {
+	var tooLarge *localemu.PayloadTooLargeError
+	var invalid *localemu.InvalidParameterError
+	var throttled *localemu.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		// SCF's function status code 432 ResourceLimitReached ("the
 		// concurrency exceeds the limit", SCF docs: function status codes),
 		// reported by Invoke as FailedOperation.InvokeFunction (scf v20180416 errors).
-		return scfErr("FailedOperation.InvokeFunction", "432 ResourceLimitReached: %v", err)
-	case errors.Is(err, ErrFunctionNotFound):
-		return scfErr("ResourceNotFound.Function", "%v", err)
-	case errors.Is(err, ErrEventNotFound):
-		return scfErr("ResourceNotFound.AsyncEvent", "%v", err)
-	case errors.Is(err, ErrEventFinished):
-		return scfErr("FailedOperation.AsyncEventStatus", "%v", err)
-	case errors.Is(err, ErrShuttingDown):
-		return scfErr("ResourceUnavailable", "%v", err)
+		return apiErr("FailedOperation.InvokeFunction", "432 ResourceLimitReached: %v", err)
+	case errors.Is(err, localemu.ErrFunctionNotFound):
+		return apiErr("ResourceNotFound.Function", "%v", err)
+	case errors.Is(err, localemu.ErrEventNotFound):
+		return apiErr("ResourceNotFound.AsyncEvent", "%v", err)
+	case errors.Is(err, localemu.ErrEventFinished):
+		return apiErr("FailedOperation.AsyncEventStatus", "%v", err)
+	case errors.Is(err, localemu.ErrShuttingDown):
+		return apiErr("ResourceUnavailable", "%v", err)
 	case errors.As(err, &tooLarge):
 		// SCF's code for a request over its size limit (scf v20180416
 		// errors: InvalidParameter.RequestTooLarge, "请求大小超限").
-		return scfErr("InvalidParameter.RequestTooLarge", "%v", err)
+		return apiErr("InvalidParameter.RequestTooLarge", "%v", err)
 	case errors.As(err, &invalid):
-		return scfErr("InvalidParameterValue", "%s", invalid.Msg)
+		return apiErr("InvalidParameterValue", "%s", invalid.Msg)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return scfErr("InternalError", "the request ended before the operation completed: %v", err)
+		return apiErr("InternalError", "the request ended before the operation completed: %v", err)
 	}
-	return scfErr("InternalError", "%v", err)
+	return apiErr("InternalError", "%v", err)
 }
 
 // decodeSCF reads a request body into v; malformed JSON or a value of the
@@ -238,7 +235,7 @@ func decodeSCF(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return scfErr("InvalidParameter", "the request body is not the expected JSON: %v", err)
+		return apiErr("InvalidParameter", "the request body is not the expected JSON: %v", err)
 	}
 	return nil
 }
@@ -250,17 +247,17 @@ func str(p *string) string {
 	return *p
 }
 
-// scfVariable is one environment variable.
-type scfVariable struct {
+// varInput is one environment variable.
+type varInput struct {
 	Key   string `json:"Key"`
 	Value string `json:"Value"`
 }
 
-type scfEnvironment struct {
-	Variables []scfVariable `json:"Variables"`
+type envInput struct {
+	Variables []varInput `json:"Variables"`
 }
 
-type scfCode struct {
+type codeInput struct {
 	ZipFile       *string `json:"ZipFile,omitempty"`
 	CosBucketName *string `json:"CosBucketName,omitempty"`
 	CosObjectName *string `json:"CosObjectName,omitempty"`
@@ -268,61 +265,61 @@ type scfCode struct {
 	GitUrl        *string `json:"GitUrl,omitempty"`
 }
 
-type scfFunctionRef struct {
+type functionRef struct {
 	FunctionName *string `json:"FunctionName"`
 	Namespace    *string `json:"Namespace"`
 	Qualifier    *string `json:"Qualifier"`
 }
 
 // function checks the name and namespace and returns the function.
-func (s *Server) scfFunction(ctx context.Context, ref scfFunctionRef) (store.Function, *FunctionConfig, error) {
+func (s *Front) lookupFunction(ctx context.Context, ref functionRef) (store.Function, *localemu.FunctionConfig, error) {
 	name := str(ref.FunctionName)
 	if name == "" {
-		return store.Function{}, nil, scfErr("MissingParameter", "FunctionName is required")
+		return store.Function{}, nil, apiErr("MissingParameter", "FunctionName is required")
 	}
-	if err := scfCheckNamespace(ref.Namespace); err != nil {
+	if err := checkNamespace(ref.Namespace); err != nil {
 		return store.Function{}, nil, err
 	}
-	if q := str(ref.Qualifier); q != "" && q != scfLatest {
-		return store.Function{}, nil, scfErr("ResourceNotFound.Version", "version %q of %s does not exist: the emulator keeps only %s", q, name, scfLatest)
+	if q := str(ref.Qualifier); q != "" && q != latest {
+		return store.Function{}, nil, apiErr("ResourceNotFound.Version", "version %q of %s does not exist: the emulator keeps only %s", q, name, latest)
 	}
 	f, cfg, err := s.engine.Function(ctx, name)
 	if err != nil {
-		if errors.Is(err, ErrFunctionNotFound) {
-			return f, nil, scfErr("ResourceNotFound.Function", "function %s does not exist in namespace %s", name, scfNamespace)
+		if errors.Is(err, localemu.ErrFunctionNotFound) {
+			return f, nil, apiErr("ResourceNotFound.Function", "function %s does not exist in namespace %s", name, defaultNamespace)
 		}
 		return f, nil, err
 	}
 	return f, cfg, nil
 }
 
-func scfCheckNamespace(ns *string) error {
-	if n := str(ns); n != "" && n != scfNamespace {
-		return scfErr("ResourceNotFound.Namespace", "namespace %q does not exist: the emulator has only %q", n, scfNamespace)
+func checkNamespace(ns *string) error {
+	if n := str(ns); n != "" && n != defaultNamespace {
+		return apiErr("ResourceNotFound.Namespace", "namespace %q does not exist: the emulator has only %q", n, defaultNamespace)
 	}
 	return nil
 }
 
-func scfBool(field string, v *string) (bool, error) {
+func boolParam(field string, v *string) (bool, error) {
 	switch strings.ToUpper(str(v)) {
 	case "", "FALSE":
 		return false, nil
 	case "TRUE":
 		return true, nil
 	}
-	return false, scfErr("InvalidParameterValue."+field, "%s must be TRUE or FALSE, not %q", field, str(v))
+	return false, apiErr("InvalidParameterValue."+field, "%s must be TRUE or FALSE, not %q", field, str(v))
 }
 
-func scfFlag(b bool) string {
+func flag(b bool) string {
 	if b {
 		return "TRUE"
 	}
 	return "FALSE"
 }
 
-// scfStatus is a function's Status: Creating / Updating shortly after a change.
-func scfStatus(f store.Function, now time.Time) string {
-	if now.Sub(f.UpdatedAt) < scfSettleTime {
+// statusOf is a function's Status: Creating / Updating shortly after a change.
+func statusOf(f store.Function, now time.Time) string {
+	if now.Sub(f.UpdatedAt) < settleTime {
 		if f.Version <= 1 {
 			return "Creating"
 		}
@@ -331,115 +328,115 @@ func scfStatus(f store.Function, now time.Time) string {
 	return "Active"
 }
 
-// scfZip decodes a base64 zip.
-func scfZip(field string, b64 string) ([]byte, error) {
+// decodeZip decodes a base64 zip.
+func decodeZip(field string, b64 string) ([]byte, error) {
 	zip, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, scfErr("InvalidParameterValue.ZipFile", "%s is not base64: %v", field, err)
+		return nil, apiErr("InvalidParameterValue.ZipFile", "%s is not base64: %v", field, err)
 	}
 	if len(zip) < 4 || string(zip[:2]) != "PK" {
-		return nil, scfErr("InvalidParameterValue.ZipFile", "%s is not a zip archive", field)
+		return nil, apiErr("InvalidParameterValue.ZipFile", "%s is not a zip archive", field)
 	}
 	return zip, nil
 }
 
-func scfCheckConfig(cfg *FunctionConfig) error {
+func checkConfig(cfg *localemu.FunctionConfig) error {
 	if cfg.MemorySize != 64 && (cfg.MemorySize < 128 || cfg.MemorySize%128 != 0 || cfg.MemorySize > 10240) {
-		return scfErr("InvalidParameterValue.MemorySize", "MemorySize %d is not 64 or a multiple of 128 up to 10240", cfg.MemorySize)
+		return apiErr("InvalidParameterValue.MemorySize", "MemorySize %d is not 64 or a multiple of 128 up to 10240", cfg.MemorySize)
 	}
-	limit := maxSyncTimeout
+	limit := localemu.MaxSyncTimeout
 	if cfg.Async.Enabled {
-		limit = maxAsyncTimeout
+		limit = localemu.MaxAsyncTimeout
 	}
 	if cfg.Timeout < 1 || cfg.Timeout > limit {
 		hint := ""
-		if !cfg.Async.Enabled && cfg.Timeout > maxSyncTimeout {
-			hint = fmt.Sprintf(" (up to %d needs AsyncRunEnable TRUE, chosen at creation)", maxAsyncTimeout)
+		if !cfg.Async.Enabled && cfg.Timeout > localemu.MaxSyncTimeout {
+			hint = fmt.Sprintf(" (up to %d needs AsyncRunEnable TRUE, chosen at creation)", localemu.MaxAsyncTimeout)
 		}
-		return scfErr("InvalidParameterValue.Timeout", "Timeout %d is outside 1-%d%s", cfg.Timeout, limit, hint)
+		return apiErr("InvalidParameterValue.Timeout", "Timeout %d is outside 1-%d%s", cfg.Timeout, limit, hint)
 	}
 	if _, err := runtime.Family(cfg.Runtime); err != nil {
-		return scfErr("InvalidParameterValue.Runtime", "%v", err)
+		return apiErr("InvalidParameterValue.Runtime", "%v", err)
 	}
 	if cfg.Handler == "" {
-		return scfErr("InvalidParameterValue.Handler", "Handler is required")
+		return apiErr("InvalidParameterValue.Handler", "Handler is required")
 	}
 	return nil
 }
 
-func scfEnvMap(env *scfEnvironment) (map[string]string, error) {
+func envMap(env *envInput) (map[string]string, error) {
 	if env == nil || len(env.Variables) == 0 {
 		return nil, nil
 	}
 	m := make(map[string]string, len(env.Variables))
 	for _, v := range env.Variables {
 		if v.Key == "" {
-			return nil, scfErr("InvalidParameterValue.Environment", "an environment variable has no Key")
+			return nil, apiErr("InvalidParameterValue.Environment", "an environment variable has no Key")
 		}
 		m[v.Key] = v.Value
 	}
 	return m, nil
 }
 
-type scfCreateFunctionRequest struct {
-	FunctionName   *string         `json:"FunctionName"`
-	Code           *scfCode        `json:"Code"`
-	Handler        *string         `json:"Handler"`
-	Description    *string         `json:"Description"`
-	MemorySize     *int            `json:"MemorySize"`
-	Timeout        *int            `json:"Timeout"`
-	Environment    *scfEnvironment `json:"Environment"`
-	Runtime        *string         `json:"Runtime"`
-	Namespace      *string         `json:"Namespace"`
-	Type           *string         `json:"Type"`
-	AsyncRunEnable *string         `json:"AsyncRunEnable"`
-	TraceEnable    *string         `json:"TraceEnable"`
+type createFunctionRequest struct {
+	FunctionName   *string    `json:"FunctionName"`
+	Code           *codeInput `json:"Code"`
+	Handler        *string    `json:"Handler"`
+	Description    *string    `json:"Description"`
+	MemorySize     *int       `json:"MemorySize"`
+	Timeout        *int       `json:"Timeout"`
+	Environment    *envInput  `json:"Environment"`
+	Runtime        *string    `json:"Runtime"`
+	Namespace      *string    `json:"Namespace"`
+	Type           *string    `json:"Type"`
+	AsyncRunEnable *string    `json:"AsyncRunEnable"`
+	TraceEnable    *string    `json:"TraceEnable"`
 }
 
-func (s *Server) scfCreateFunction(ctx context.Context, body []byte) (any, error) {
-	var req scfCreateFunctionRequest
+func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
+	var req createFunctionRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
 	name := str(req.FunctionName)
 	if name == "" {
-		return nil, scfErr("MissingParameter", "FunctionName is required")
+		return nil, apiErr("MissingParameter", "FunctionName is required")
 	}
-	if !scfFunctionNameRE.MatchString(name) {
-		return nil, scfErr("InvalidParameterValue.FunctionName", "FunctionName %q must be 2-60 letters, digits, - and _, start with a letter and not end with - or _", name)
+	if !functionNameRE.MatchString(name) {
+		return nil, apiErr("InvalidParameterValue.FunctionName", "FunctionName %q must be 2-60 letters, digits, - and _, start with a letter and not end with - or _", name)
 	}
-	if err := scfCheckNamespace(req.Namespace); err != nil {
+	if err := checkNamespace(req.Namespace); err != nil {
 		return nil, err
 	}
 	if t := str(req.Type); t != "" && t != "Event" {
-		return nil, scfErr("UnsupportedOperation", "function Type %q is not emulated; only Event functions are", t)
+		return nil, apiErr("UnsupportedOperation", "function Type %q is not emulated; only Event functions are", t)
 	}
 	if req.Code == nil || req.Code.ZipFile == nil {
 		if req.Code != nil && (req.Code.CosBucketName != nil || req.Code.DemoId != nil || req.Code.GitUrl != nil) {
-			return nil, scfErr("UnsupportedOperation", "code from COS, a demo or Git is not emulated; send Code.ZipFile")
+			return nil, apiErr("UnsupportedOperation", "code from COS, a demo or Git is not emulated; send Code.ZipFile")
 		}
-		return nil, scfErr("MissingParameter", "Code.ZipFile is required")
+		return nil, apiErr("MissingParameter", "Code.ZipFile is required")
 	}
-	zip, err := scfZip("Code.ZipFile", *req.Code.ZipFile)
+	zip, err := decodeZip("Code.ZipFile", *req.Code.ZipFile)
 	if err != nil {
 		return nil, err
 	}
-	async, err := scfBool("AsyncRunEnable", req.AsyncRunEnable)
+	async, err := boolParam("AsyncRunEnable", req.AsyncRunEnable)
 	if err != nil {
 		return nil, err
 	}
-	trace, err := scfBool("TraceEnable", req.TraceEnable)
+	trace, err := boolParam("TraceEnable", req.TraceEnable)
 	if err != nil {
 		return nil, err
 	}
-	env, err := scfEnvMap(req.Environment)
+	env, err := envMap(req.Environment)
 	if err != nil {
 		return nil, err
 	}
-	cfg := FunctionConfig{Name: name, Provider: "tencent", Runtime: str(req.Runtime), Handler: str(req.Handler), MemorySize: 128, Timeout: 3,
-		Environment: env, Description: str(req.Description), Async: AsyncConfig{Enabled: async, Trace: trace}}
+	cfg := localemu.FunctionConfig{Name: name, Provider: "tencent", Runtime: str(req.Runtime), Handler: str(req.Handler), MemorySize: 128, Timeout: 3,
+		Environment: env, Description: str(req.Description), Async: localemu.AsyncConfig{Enabled: async, Trace: trace}}
 	if cfg.Runtime == "" {
-		cfg.Runtime = scfDefaultRuntime
+		cfg.Runtime = defaultRuntime
 	}
 	if req.MemorySize != nil {
 		cfg.MemorySize = *req.MemorySize
@@ -447,12 +444,12 @@ func (s *Server) scfCreateFunction(ctx context.Context, body []byte) (any, error
 	if req.Timeout != nil {
 		cfg.Timeout = *req.Timeout
 	}
-	if err := scfCheckConfig(&cfg); err != nil {
+	if err := checkConfig(&cfg); err != nil {
 		return nil, err
 	}
 	if _, _, err := s.engine.Function(ctx, name); err == nil {
-		return nil, scfErr("ResourceInUse.Function", "function %s already exists in namespace %s", name, scfNamespace)
-	} else if !errors.Is(err, ErrFunctionNotFound) {
+		return nil, apiErr("ResourceInUse.Function", "function %s already exists in namespace %s", name, defaultNamespace)
+	} else if !errors.Is(err, localemu.ErrFunctionNotFound) {
 		return nil, err
 	}
 	if _, err := s.engine.Deploy(ctx, cfg, zip); err != nil {
@@ -461,41 +458,41 @@ func (s *Server) scfCreateFunction(ctx context.Context, body []byte) (any, error
 	return struct{}{}, nil
 }
 
-// scfFunctionInfo is GetFunction's answer (and ListFunctions' items, which
+// functionInfo is GetFunction's answer (and ListFunctions' items, which
 // are a subset).
-type scfFunctionInfo struct {
-	FunctionName    string          `json:"FunctionName"`
-	FunctionId      string          `json:"FunctionId"`
-	Namespace       string          `json:"Namespace"`
-	Runtime         string          `json:"Runtime"`
-	Handler         string          `json:"Handler,omitempty"`
-	Description     string          `json:"Description"`
-	MemorySize      int             `json:"MemorySize,omitempty"`
-	Timeout         int             `json:"Timeout,omitempty"`
-	Environment     *scfEnvironment `json:"Environment,omitempty"`
-	Status          string          `json:"Status"`
-	StatusDesc      string          `json:"StatusDesc"`
-	ModTime         string          `json:"ModTime"`
-	AddTime         string          `json:"AddTime"`
-	Type            string          `json:"Type"`
-	CodeSize        int64           `json:"CodeSize,omitempty"`
-	CodeResult      string          `json:"CodeResult,omitempty"`
-	FunctionVersion string          `json:"FunctionVersion,omitempty"`
-	Qualifier       string          `json:"Qualifier,omitempty"`
-	AsyncRunEnable  string          `json:"AsyncRunEnable,omitempty"`
-	TraceEnable     string          `json:"TraceEnable,omitempty"`
-	InitTimeout     int             `json:"InitTimeout,omitempty"`
-	AvailableStatus string          `json:"AvailableStatus,omitempty"`
+type functionInfo struct {
+	FunctionName    string    `json:"FunctionName"`
+	FunctionId      string    `json:"FunctionId"`
+	Namespace       string    `json:"Namespace"`
+	Runtime         string    `json:"Runtime"`
+	Handler         string    `json:"Handler,omitempty"`
+	Description     string    `json:"Description"`
+	MemorySize      int       `json:"MemorySize,omitempty"`
+	Timeout         int       `json:"Timeout,omitempty"`
+	Environment     *envInput `json:"Environment,omitempty"`
+	Status          string    `json:"Status"`
+	StatusDesc      string    `json:"StatusDesc"`
+	ModTime         string    `json:"ModTime"`
+	AddTime         string    `json:"AddTime"`
+	Type            string    `json:"Type"`
+	CodeSize        int64     `json:"CodeSize,omitempty"`
+	CodeResult      string    `json:"CodeResult,omitempty"`
+	FunctionVersion string    `json:"FunctionVersion,omitempty"`
+	Qualifier       string    `json:"Qualifier,omitempty"`
+	AsyncRunEnable  string    `json:"AsyncRunEnable,omitempty"`
+	TraceEnable     string    `json:"TraceEnable,omitempty"`
+	InitTimeout     int       `json:"InitTimeout,omitempty"`
+	AvailableStatus string    `json:"AvailableStatus,omitempty"`
 }
 
-func scfFunctionID(f store.Function) string {
+func functionID(f store.Function) string {
 	sum := strings.ReplaceAll(uuid.NewSHA1(uuid.NameSpaceURL, []byte("scf:"+f.Name+":"+f.CreatedAt.String())).String(), "-", "")
 	return "lam-" + sum[:8]
 }
 
-func scfFunctionView(f store.Function, cfg *FunctionConfig, full bool) scfFunctionInfo {
-	info := scfFunctionInfo{FunctionName: f.Name, FunctionId: scfFunctionID(f), Namespace: scfNamespace, Status: scfStatus(f, time.Now()),
-		ModTime: scfSecondTime(f.UpdatedAt), AddTime: scfSecondTime(f.CreatedAt), Type: "Event"}
+func functionView(f store.Function, cfg *localemu.FunctionConfig, full bool) functionInfo {
+	info := functionInfo{FunctionName: f.Name, FunctionId: functionID(f), Namespace: defaultNamespace, Status: statusOf(f, time.Now()),
+		ModTime: secondTime(f.UpdatedAt), AddTime: secondTime(f.CreatedAt), Type: "Event"}
 	if cfg != nil {
 		info.Runtime, info.Description = cfg.Runtime, cfg.Description
 	}
@@ -506,36 +503,36 @@ func scfFunctionView(f store.Function, cfg *FunctionConfig, full bool) scfFuncti
 		return info
 	}
 	info.Handler, info.MemorySize, info.Timeout = cfg.Handler, cfg.MemorySize, cfg.Timeout
-	env := &scfEnvironment{Variables: []scfVariable{}}
+	env := &envInput{Variables: []varInput{}}
 	keys := make([]string, 0, len(cfg.Environment))
 	for k := range cfg.Environment {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		env.Variables = append(env.Variables, scfVariable{Key: k, Value: cfg.Environment[k]})
+		env.Variables = append(env.Variables, varInput{Key: k, Value: cfg.Environment[k]})
 	}
 	info.Environment = env
 	info.CodeSize, info.CodeResult = f.CodeSize, "success"
-	info.FunctionVersion, info.Qualifier = scfLatest, scfLatest
-	info.AsyncRunEnable, info.TraceEnable = scfFlag(cfg.Async.Enabled), scfFlag(cfg.Async.Trace)
+	info.FunctionVersion, info.Qualifier = latest, latest
+	info.AsyncRunEnable, info.TraceEnable = flag(cfg.Async.Enabled), flag(cfg.Async.Trace)
 	info.InitTimeout, info.AvailableStatus = 65, "Available"
 	return info
 }
 
-func (s *Server) scfGetFunction(ctx context.Context, body []byte) (any, error) {
-	var req scfFunctionRef
+func (s *Front) getFunction(ctx context.Context, body []byte) (any, error) {
+	var req functionRef
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	f, cfg, err := s.scfFunction(ctx, req)
+	f, cfg, err := s.lookupFunction(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return scfFunctionView(f, cfg, true), nil
+	return functionView(f, cfg, true), nil
 }
 
-type scfListFunctionsRequest struct {
+type listFunctionsRequest struct {
 	Order     *string `json:"Order"`
 	Orderby   *string `json:"Orderby"`
 	Offset    *int    `json:"Offset"`
@@ -544,15 +541,15 @@ type scfListFunctionsRequest struct {
 	Namespace *string `json:"Namespace"`
 }
 
-func (s *Server) scfListFunctions(ctx context.Context, body []byte) (any, error) {
-	var req scfListFunctionsRequest
+func (s *Front) listFunctions(ctx context.Context, body []byte) (any, error) {
+	var req listFunctionsRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if err := scfCheckNamespace(req.Namespace); err != nil {
+	if err := checkNamespace(req.Namespace); err != nil {
 		return nil, err
 	}
-	offset, limit, err := scfPage(req.Offset, req.Limit, 20, scfMaxPageLimit)
+	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -560,20 +557,20 @@ func (s *Server) scfListFunctions(ctx context.Context, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	var out []scfFunctionInfo
+	var out []functionInfo
 	for _, f := range fns {
-		cfg, err := decodeConfig(f.Config)
+		cfg, err := localemu.DecodeConfig(f.Config)
 		if err != nil || cfg.Provider != "tencent" {
 			continue // functions deployed through the Lambda front are not SCF's
 		}
 		if k := str(req.SearchKey); k != "" && !strings.Contains(f.Name, k) {
 			continue
 		}
-		out = append(out, scfFunctionView(f, cfg, false))
+		out = append(out, functionView(f, cfg, false))
 	}
 	desc := !strings.EqualFold(str(req.Order), "ASC")
 	by := str(req.Orderby)
-	key := func(f scfFunctionInfo) string {
+	key := func(f functionInfo) string {
 		switch by {
 		case "FunctionName":
 			return f.FunctionName
@@ -591,12 +588,12 @@ func (s *Server) scfListFunctions(ctx context.Context, body []byte) (any, error)
 	total := len(out)
 	out = pageSlice(out, offset, limit)
 	if out == nil {
-		out = []scfFunctionInfo{}
+		out = []functionInfo{}
 	}
 	return map[string]any{"Functions": out, "TotalCount": total}, nil
 }
 
-func scfPage(offset, limit *int, def, max int) (int, int, error) {
+func paginate(offset, limit *int, def, max int) (int, int, error) {
 	o, l := 0, def
 	if offset != nil {
 		o = *offset
@@ -605,10 +602,10 @@ func scfPage(offset, limit *int, def, max int) (int, int, error) {
 		l = *limit
 	}
 	if o < 0 {
-		return 0, 0, scfErr("InvalidParameterValue.Offset", "Offset %d is negative", o)
+		return 0, 0, apiErr("InvalidParameterValue.Offset", "Offset %d is negative", o)
 	}
 	if l < 0 || l > max {
-		return 0, 0, scfErr("InvalidParameterValue.Limit", "Limit %d is outside 0-%d", l, max)
+		return 0, 0, apiErr("InvalidParameterValue.Limit", "Limit %d is outside 0-%d", l, max)
 	}
 	if l == 0 {
 		l = def
@@ -627,33 +624,33 @@ func pageSlice[T any](xs []T, offset, limit int) []T {
 	return xs
 }
 
-// scfReady refuses a change while the function is still settling, as SCF
+// ready refuses a change while the function is still settling, as SCF
 // refuses updates of a function that is not Active.
-func scfReady(f store.Function, action string) error {
-	if st := scfStatus(f, time.Now()); st != "Active" {
-		return scfErr("FailedOperation."+action, "function %s is %s; wait until its Status is Active", f.Name, st)
+func ready(f store.Function, action string) error {
+	if st := statusOf(f, time.Now()); st != "Active" {
+		return apiErr("FailedOperation."+action, "function %s is %s; wait until its Status is Active", f.Name, st)
 	}
 	return nil
 }
 
-type scfUpdateCodeRequest struct {
-	FunctionName *string  `json:"FunctionName"`
-	Namespace    *string  `json:"Namespace"`
-	Handler      *string  `json:"Handler"`
-	ZipFile      *string  `json:"ZipFile"`
-	Code         *scfCode `json:"Code"`
+type updateCodeRequest struct {
+	FunctionName *string    `json:"FunctionName"`
+	Namespace    *string    `json:"Namespace"`
+	Handler      *string    `json:"Handler"`
+	ZipFile      *string    `json:"ZipFile"`
+	Code         *codeInput `json:"Code"`
 }
 
-func (s *Server) scfUpdateFunctionCode(ctx context.Context, body []byte) (any, error) {
-	var req scfUpdateCodeRequest
+func (s *Front) updateFunctionCode(ctx context.Context, body []byte) (any, error) {
+	var req updateCodeRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	f, cfg, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
+	f, cfg, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
 	if err != nil {
 		return nil, err
 	}
-	if err := scfReady(f, "UpdateFunctionCode"); err != nil {
+	if err := ready(f, "UpdateFunctionCode"); err != nil {
 		return nil, err
 	}
 	b64 := req.ZipFile
@@ -661,9 +658,9 @@ func (s *Server) scfUpdateFunctionCode(ctx context.Context, body []byte) (any, e
 		b64 = req.Code.ZipFile
 	}
 	if b64 == nil {
-		return nil, scfErr("MissingParameter", "ZipFile (or Code.ZipFile) is required: the emulator takes code only as a base64 zip")
+		return nil, apiErr("MissingParameter", "ZipFile (or Code.ZipFile) is required: the emulator takes code only as a base64 zip")
 	}
-	zip, err := scfZip("ZipFile", *b64)
+	zip, err := decodeZip("ZipFile", *b64)
 	if err != nil {
 		return nil, err
 	}
@@ -676,32 +673,32 @@ func (s *Server) scfUpdateFunctionCode(ctx context.Context, body []byte) (any, e
 	return struct{}{}, nil
 }
 
-type scfUpdateConfigRequest struct {
-	FunctionName *string         `json:"FunctionName"`
-	Namespace    *string         `json:"Namespace"`
-	Description  *string         `json:"Description"`
-	MemorySize   *int            `json:"MemorySize"`
-	Timeout      *int            `json:"Timeout"`
-	Runtime      *string         `json:"Runtime"`
-	Environment  *scfEnvironment `json:"Environment"`
+type updateConfigRequest struct {
+	FunctionName *string   `json:"FunctionName"`
+	Namespace    *string   `json:"Namespace"`
+	Description  *string   `json:"Description"`
+	MemorySize   *int      `json:"MemorySize"`
+	Timeout      *int      `json:"Timeout"`
+	Runtime      *string   `json:"Runtime"`
+	Environment  *envInput `json:"Environment"`
 	// AsyncRunEnable is not a parameter of this action: async mode is chosen
 	// at creation. It is decoded only to refuse it with a clear message.
 	AsyncRunEnable *string `json:"AsyncRunEnable"`
 }
 
-func (s *Server) scfUpdateFunctionConfiguration(ctx context.Context, body []byte) (any, error) {
-	var req scfUpdateConfigRequest
+func (s *Front) updateFunctionConfiguration(ctx context.Context, body []byte) (any, error) {
+	var req updateConfigRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
 	if req.AsyncRunEnable != nil {
-		return nil, scfErr("UnknownParameter", "AsyncRunEnable is not a parameter of UpdateFunctionConfiguration: async run mode is chosen at CreateFunction and cannot be changed; delete the function and create it again")
+		return nil, apiErr("UnknownParameter", "AsyncRunEnable is not a parameter of UpdateFunctionConfiguration: async run mode is chosen at CreateFunction and cannot be changed; delete the function and create it again")
 	}
-	f, cfg, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
+	f, cfg, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
 	if err != nil {
 		return nil, err
 	}
-	if err := scfReady(f, "UpdateFunctionConfiguration"); err != nil {
+	if err := ready(f, "UpdateFunctionConfiguration"); err != nil {
 		return nil, err
 	}
 	next := *cfg
@@ -718,13 +715,13 @@ func (s *Server) scfUpdateFunctionConfiguration(ctx context.Context, body []byte
 		next.Runtime = *req.Runtime
 	}
 	if req.Environment != nil {
-		env, err := scfEnvMap(req.Environment)
+		env, err := envMap(req.Environment)
 		if err != nil {
 			return nil, err
 		}
 		next.Environment = env
 	}
-	if err := scfCheckConfig(&next); err != nil {
+	if err := checkConfig(&next); err != nil {
 		return nil, err
 	}
 	if _, err := s.engine.Deploy(ctx, next, nil); err != nil {
@@ -733,12 +730,12 @@ func (s *Server) scfUpdateFunctionConfiguration(ctx context.Context, body []byte
 	return struct{}{}, nil
 }
 
-func (s *Server) scfDeleteFunction(ctx context.Context, body []byte) (any, error) {
-	var req scfFunctionRef
+func (s *Front) deleteFunction(ctx context.Context, body []byte) (any, error) {
+	var req functionRef
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.scfFunction(ctx, req); err != nil {
+	if _, _, err := s.lookupFunction(ctx, req); err != nil {
 		return nil, err
 	}
 	if err := s.engine.RemoveFunction(ctx, str(req.FunctionName)); err != nil {
@@ -747,7 +744,7 @@ func (s *Server) scfDeleteFunction(ctx context.Context, body []byte) (any, error
 	return struct{}{}, nil
 }
 
-type scfInvokeRequest struct {
+type invokeRequest struct {
 	FunctionName   *string `json:"FunctionName"`
 	InvocationType *string `json:"InvocationType"`
 	Qualifier      *string `json:"Qualifier"`
@@ -756,8 +753,8 @@ type scfInvokeRequest struct {
 	Namespace      *string `json:"Namespace"`
 }
 
-// scfResult is Invoke's Result.
-type scfResult struct {
+// result is Invoke's Result.
+type result struct {
 	FunctionRequestId string   `json:"FunctionRequestId"`
 	Log               *string  `json:"Log,omitempty"`
 	RetMsg            *string  `json:"RetMsg,omitempty"`
@@ -768,37 +765,37 @@ type scfResult struct {
 	InvokeResult      *int64   `json:"InvokeResult,omitempty"`
 }
 
-// scfErrorText is how a function error is reported in ErrMsg and RetMsg.
-func scfErrorText(errType, msg string) string {
+// errorText is how a function error is reported in ErrMsg and RetMsg.
+func errorText(errType, msg string) string {
 	b, _ := json.Marshal(map[string]string{"errorType": errType, "errorMessage": msg})
 	return string(b)
 }
 
-// scfRetCode is the status code of a finished event or attempt.
-func scfRetCode(st event.Status, errType string) int64 {
+// retCodeOf is the status code of a finished event or attempt.
+func retCodeOf(st event.Status, errType string) int64 {
 	switch st {
 	case event.Succeeded:
 		return 0
 	case event.TimedOut:
-		return scfCodeTimeout
+		return codeTimeout
 	case event.Terminated:
-		return scfCodeProcessEnd
+		return codeProcessEnd
 	}
-	if errType == errTypeOutOfMemory {
-		return scfCodeMemory
+	if errType == localemu.ErrTypeOutOfMemory {
+		return codeMemory
 	}
 	if strings.HasPrefix(errType, "Runtime.") {
-		return scfCodeProcessEnd
+		return codeProcessEnd
 	}
-	return scfCodeUserError
+	return codeUserError
 }
 
-func (s *Server) scfInvoke(ctx context.Context, body []byte) (any, error) {
-	var req scfInvokeRequest
+func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
+	var req invokeRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
+	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
 		return nil, err
 	}
 	typ := str(req.InvocationType)
@@ -807,21 +804,21 @@ func (s *Server) scfInvoke(ctx context.Context, body []byte) (any, error) {
 		typ = event.InvokeRequestResponse
 	case event.InvokeRequestResponse, event.InvokeEvent:
 	default:
-		return nil, scfErr("InvalidParameterValue.InvocationType", "InvocationType %q is not RequestResponse or Event", typ)
+		return nil, apiErr("InvalidParameterValue.InvocationType", "InvocationType %q is not RequestResponse or Event", typ)
 	}
 	qualifier := str(req.Qualifier)
 	if qualifier == "" {
-		qualifier = scfLatest
+		qualifier = latest
 	}
 	payload := []byte(str(req.ClientContext))
 	if len(payload) > 0 && !json.Valid(payload) {
-		return nil, scfErr("InvalidParameterValue.ClientContext", "ClientContext must be a JSON document")
+		return nil, apiErr("InvalidParameterValue.ClientContext", "ClientContext must be a JSON document")
 	}
-	ev, err := s.engine.Invoke(ctx, InvokeRequest{Function: str(req.FunctionName), Payload: payload, Type: typ, Qualifier: qualifier})
+	ev, err := s.engine.Invoke(ctx, localemu.InvokeRequest{Function: str(req.FunctionName), Payload: payload, Type: typ, Qualifier: qualifier})
 	if err != nil {
 		return nil, err
 	}
-	res := scfResult{FunctionRequestId: ev.RequestID}
+	res := result{FunctionRequestId: ev.RequestID}
 	if typ == event.InvokeEvent {
 		return map[string]any{"Result": res}, nil
 	}
@@ -831,10 +828,10 @@ func (s *Server) scfInvoke(ctx context.Context, body []byte) (any, error) {
 		ret := string(ev.Result)
 		res.RetMsg = &ret
 	} else {
-		msg := scfErrorText(ev.ErrorType, ev.ErrorMessage)
+		msg := errorText(ev.ErrorType, ev.ErrorMessage)
 		res.ErrMsg = &msg
 	}
-	code := scfRetCode(ev.Status, ev.ErrorType)
+	code := retCodeOf(ev.Status, ev.ErrorType)
 	dur := float64(ev.DurationMs)
 	bill := ev.DurationMs + 1
 	mem := int64(ev.MaxMemoryMB) << 20
@@ -857,28 +854,28 @@ func (s *Server) scfInvoke(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"Result": res}, nil
 }
 
-type scfTimeInterval struct {
+type timeInterval struct {
 	Start *string `json:"Start"`
 	End   *string `json:"End"`
 }
 
-type scfListAsyncEventsRequest struct {
-	FunctionName      *string          `json:"FunctionName"`
-	Namespace         *string          `json:"Namespace"`
-	Qualifier         *string          `json:"Qualifier"`
-	InvokeType        []string         `json:"InvokeType"`
-	Status            []string         `json:"Status"`
-	StartTimeInterval *scfTimeInterval `json:"StartTimeInterval"`
-	EndTimeInterval   *scfTimeInterval `json:"EndTimeInterval"`
-	Order             *string          `json:"Order"`
-	Orderby           *string          `json:"Orderby"`
-	Offset            *int             `json:"Offset"`
-	Limit             *int             `json:"Limit"`
-	InvokeRequestId   *string          `json:"InvokeRequestId"`
+type listAsyncEventsRequest struct {
+	FunctionName      *string       `json:"FunctionName"`
+	Namespace         *string       `json:"Namespace"`
+	Qualifier         *string       `json:"Qualifier"`
+	InvokeType        []string      `json:"InvokeType"`
+	Status            []string      `json:"Status"`
+	StartTimeInterval *timeInterval `json:"StartTimeInterval"`
+	EndTimeInterval   *timeInterval `json:"EndTimeInterval"`
+	Order             *string       `json:"Order"`
+	Orderby           *string       `json:"Orderby"`
+	Offset            *int          `json:"Offset"`
+	Limit             *int          `json:"Limit"`
+	InvokeRequestId   *string       `json:"InvokeRequestId"`
 }
 
-// scfAsyncEvent is one item of ListAsyncEvents.
-type scfAsyncEvent struct {
+// asyncEvent is one item of ListAsyncEvents.
+type asyncEvent struct {
 	InvokeRequestId string `json:"InvokeRequestId"`
 	InvokeType      string `json:"InvokeType"`
 	Qualifier       string `json:"Qualifier"`
@@ -887,8 +884,8 @@ type scfAsyncEvent struct {
 	EndTime         string `json:"EndTime"`
 }
 
-// scfStatuses maps SCF's AsyncEvent.Status onto the engine's statuses.
-func scfStatuses(s string) ([]event.Status, bool) {
+// statusesOf maps SCF's AsyncEvent.Status onto the engine's statuses.
+func statusesOf(s string) ([]event.Status, bool) {
 	switch strings.ToUpper(s) {
 	case "RUNNING":
 		return []event.Status{event.Queued, event.Running}, true
@@ -902,7 +899,7 @@ func scfStatuses(s string) ([]event.Status, bool) {
 	return nil, false
 }
 
-func scfInterval(field string, iv *scfTimeInterval, after, before *time.Time) error {
+func interval(field string, iv *timeInterval, after, before *time.Time) error {
 	if iv == nil {
 		return nil
 	}
@@ -916,37 +913,37 @@ func scfInterval(field string, iv *scfTimeInterval, after, before *time.Time) er
 		}
 		t, err := parseSCFTime(*x.v)
 		if err != nil {
-			return scfErr("InvalidParameterValue."+field, "%s %q is not a time such as 2024-05-01 12:00:00", x.name, *x.v)
+			return apiErr("InvalidParameterValue."+field, "%s %q is not a time such as 2024-05-01 12:00:00", x.name, *x.v)
 		}
 		*x.dst = t
 	}
 	return nil
 }
 
-func (s *Server) scfListAsyncEvents(ctx context.Context, body []byte) (any, error) {
-	var req scfListAsyncEventsRequest
+func (s *Front) listAsyncEvents(ctx context.Context, body []byte) (any, error) {
+	var req listAsyncEventsRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
+	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
 		return nil, err
 	}
-	offset, limit, err := scfPage(req.Offset, req.Limit, 20, scfMaxPageLimit)
+	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit)
 	if err != nil {
 		return nil, err
 	}
 	q := store.EventQuery{Function: str(req.FunctionName), Qualifier: str(req.Qualifier), RequestID: str(req.InvokeRequestId)}
 	for _, st := range req.Status {
-		sts, ok := scfStatuses(st)
+		sts, ok := statusesOf(st)
 		if !ok {
-			return nil, scfErr("InvalidParameterValue.Status", "Status %q is not RUNNING, FINISHED, FAILED or ABORTED", st)
+			return nil, apiErr("InvalidParameterValue.Status", "Status %q is not RUNNING, FINISHED, FAILED or ABORTED", st)
 		}
 		q.Statuses = append(q.Statuses, sts...)
 	}
 	types := map[string]bool{}
 	for _, t := range req.InvokeType {
 		if t != event.InvokeEvent && t != event.InvokeRequestResponse {
-			return nil, scfErr("InvalidParameterValue.InvokeType", "InvokeType %q is not Event or RequestResponse", t)
+			return nil, apiErr("InvalidParameterValue.InvokeType", "InvokeType %q is not Event or RequestResponse", t)
 		}
 		types[t] = true
 	}
@@ -955,10 +952,10 @@ func (s *Server) scfListAsyncEvents(ctx context.Context, body []byte) (any, erro
 			q.InvokeType = t
 		}
 	}
-	if err := scfInterval("StartTimeInterval", req.StartTimeInterval, &q.CreatedAfter, &q.CreatedBefore); err != nil {
+	if err := interval("StartTimeInterval", req.StartTimeInterval, &q.CreatedAfter, &q.CreatedBefore); err != nil {
 		return nil, err
 	}
-	if err := scfInterval("EndTimeInterval", req.EndTimeInterval, &q.EndedAfter, &q.EndedBefore); err != nil {
+	if err := interval("EndTimeInterval", req.EndTimeInterval, &q.EndedAfter, &q.EndedBefore); err != nil {
 		return nil, err
 	}
 	switch strings.ToUpper(str(req.Order)) {
@@ -966,7 +963,7 @@ func (s *Server) scfListAsyncEvents(ctx context.Context, body []byte) (any, erro
 		q.Desc = true
 	case "ASC":
 	default:
-		return nil, scfErr("InvalidParameterValue.Order", "Order %q is not ASC or DESC", str(req.Order))
+		return nil, apiErr("InvalidParameterValue.Order", "Order %q is not ASC or DESC", str(req.Order))
 	}
 	var evs []store.Event
 	var total int
@@ -994,76 +991,76 @@ func (s *Server) scfListAsyncEvents(ctx context.Context, body []byte) (any, erro
 		})
 		evs, total = pageSlice(all, offset, limit), n
 	default:
-		return nil, scfErr("InvalidParameterValue.Orderby", "Orderby %q is not StartTime or EndTime", str(req.Orderby))
+		return nil, apiErr("InvalidParameterValue.Orderby", "Orderby %q is not StartTime or EndTime", str(req.Orderby))
 	}
-	list := make([]scfAsyncEvent, 0, len(evs))
+	list := make([]asyncEvent, 0, len(evs))
 	for _, ev := range evs {
 		qual := ev.Qualifier
 		if qual == "" {
-			qual = scfLatest
+			qual = latest
 		}
-		list = append(list, scfAsyncEvent{InvokeRequestId: ev.RequestID, InvokeType: ev.InvokeType, Qualifier: qual, Status: ev.Status.SCF(),
-			StartTime: scfTime(ev.CreatedAt), EndTime: scfTime(ev.EndedAt)})
+		list = append(list, asyncEvent{InvokeRequestId: ev.RequestID, InvokeType: ev.InvokeType, Qualifier: qual, Status: ev.Status.SCF(),
+			StartTime: formatTime(ev.CreatedAt), EndTime: formatTime(ev.EndedAt)})
 	}
 	return map[string]any{"EventList": list, "TotalCount": total}, nil
 }
 
-type scfEventRef struct {
+type eventRef struct {
 	FunctionName    *string `json:"FunctionName"`
 	Namespace       *string `json:"Namespace"`
 	InvokeRequestId *string `json:"InvokeRequestId"`
 	GraceShutdown   *bool   `json:"GraceShutdown"`
 }
 
-// scfStatusCode is GetAsyncEventStatus.StatusCode: 0 while running, 200 on
+// statusCode is GetAsyncEventStatus.StatusCode: 0 while running, 200 on
 // success, else the error's status code.
-func scfStatusCode(ev store.Event) int64 {
+func statusCode(ev store.Event) int64 {
 	switch {
 	case !ev.Status.Terminal():
 		return 0
 	case ev.Status == event.Succeeded:
-		return scfCodeOK
+		return codeOK
 	}
-	return scfRetCode(ev.Status, ev.ErrorType)
+	return retCodeOf(ev.Status, ev.ErrorType)
 }
 
-func (s *Server) scfGetAsyncEventStatus(ctx context.Context, body []byte) (any, error) {
-	var req scfEventRef
+func (s *Front) getAsyncEventStatus(ctx context.Context, body []byte) (any, error) {
+	var req eventRef
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
 	id := str(req.InvokeRequestId)
 	if id == "" {
-		return nil, scfErr("MissingParameter", "InvokeRequestId is required")
+		return nil, apiErr("MissingParameter", "InvokeRequestId is required")
 	}
 	ev, err := s.engine.Event(ctx, "", id)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Result": map[string]any{"Status": ev.Status.SCF(), "StatusCode": scfStatusCode(ev), "InvokeRequestId": ev.RequestID}}, nil
+	return map[string]any{"Result": map[string]any{"Status": ev.Status.SCF(), "StatusCode": statusCode(ev), "InvokeRequestId": ev.RequestID}}, nil
 }
 
-func (s *Server) scfTerminateAsyncEvent(ctx context.Context, body []byte) (any, error) {
-	var req scfEventRef
+func (s *Front) terminateAsyncEvent(ctx context.Context, body []byte) (any, error) {
+	var req eventRef
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
+	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
 		return nil, err
 	}
 	id := str(req.InvokeRequestId)
 	if id == "" {
-		return nil, scfErr("MissingParameter", "InvokeRequestId is required")
+		return nil, apiErr("MissingParameter", "InvokeRequestId is required")
 	}
 	var grace time.Duration
 	if req.GraceShutdown != nil && *req.GraceShutdown {
-		grace = scfGraceShutdown
+		grace = graceShutdown
 	}
 	if _, err := s.engine.Terminate(ctx, str(req.FunctionName), id, grace); err != nil {
-		if errors.Is(err, ErrEventFinished) {
+		if errors.Is(err, localemu.ErrEventFinished) {
 			ev, gerr := s.engine.Event(ctx, "", id)
 			if gerr == nil {
-				return nil, scfErr("FailedOperation.AsyncEventStatus", "event %s is already %s and cannot be terminated", id, ev.Status.SCF())
+				return nil, apiErr("FailedOperation.AsyncEventStatus", "event %s is already %s and cannot be terminated", id, ev.Status.SCF())
 			}
 		}
 		return nil, err
@@ -1071,64 +1068,64 @@ func (s *Server) scfTerminateAsyncEvent(ctx context.Context, body []byte) (any, 
 	return struct{}{}, nil
 }
 
-type scfAsyncTriggerConfig struct {
+type asyncTriggerConfig struct {
 	RetryConfig []struct {
 		RetryNum *int `json:"RetryNum"`
 	} `json:"RetryConfig"`
 	MsgTTL *int `json:"MsgTTL"`
 }
 
-func scfTriggerConfigView(cfg *FunctionConfig) map[string]any {
-	ttl := int(cfg.maxEventAge() / time.Second)
+func triggerConfigView(cfg *localemu.FunctionConfig) map[string]any {
+	ttl := int(cfg.MaxEventAge() / time.Second)
 	return map[string]any{"AsyncTriggerConfig": map[string]any{
-		"RetryConfig": []map[string]int{{"RetryNum": cfg.retryAttempts()}},
+		"RetryConfig": []map[string]int{{"RetryNum": cfg.RetryAttempts()}},
 		"MsgTTL":      ttl,
 	}}
 }
 
-func (s *Server) scfGetEventInvokeConfig(ctx context.Context, body []byte) (any, error) {
-	var req scfFunctionRef
+func (s *Front) getEventInvokeConfig(ctx context.Context, body []byte) (any, error) {
+	var req functionRef
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	_, cfg, err := s.scfFunction(ctx, req)
+	_, cfg, err := s.lookupFunction(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return scfTriggerConfigView(cfg), nil
+	return triggerConfigView(cfg), nil
 }
 
-func (s *Server) scfUpdateEventInvokeConfig(ctx context.Context, body []byte) (any, error) {
+func (s *Front) updateEventInvokeConfig(ctx context.Context, body []byte) (any, error) {
 	var req struct {
-		FunctionName       *string                `json:"FunctionName"`
-		Namespace          *string                `json:"Namespace"`
-		AsyncTriggerConfig *scfAsyncTriggerConfig `json:"AsyncTriggerConfig"`
+		FunctionName       *string             `json:"FunctionName"`
+		Namespace          *string             `json:"Namespace"`
+		AsyncTriggerConfig *asyncTriggerConfig `json:"AsyncTriggerConfig"`
 	}
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	f, cfg, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
+	f, cfg, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
 	if err != nil {
 		return nil, err
 	}
-	if err := scfReady(f, "UpdateFunctionEventInvokeConfig"); err != nil {
+	if err := ready(f, "UpdateFunctionEventInvokeConfig"); err != nil {
 		return nil, err
 	}
 	atc := req.AsyncTriggerConfig
 	if atc == nil {
-		return nil, scfErr("MissingParameter", "AsyncTriggerConfig is required")
+		return nil, apiErr("MissingParameter", "AsyncTriggerConfig is required")
 	}
 	next := *cfg
 	if len(atc.RetryConfig) > 0 && atc.RetryConfig[0].RetryNum != nil {
 		n := *atc.RetryConfig[0].RetryNum
-		if n < 0 || n > scfMaxRetryNum {
-			return nil, scfErr("InvalidParameterValue.RetryNum", "RetryNum %d is outside 0-%d", n, scfMaxRetryNum)
+		if n < 0 || n > maxRetryNum {
+			return nil, apiErr("InvalidParameterValue.RetryNum", "RetryNum %d is outside 0-%d", n, maxRetryNum)
 		}
 		next.Async.RetryAttempts = &n
 	}
 	if atc.MsgTTL != nil {
-		if *atc.MsgTTL < scfMinMsgTTL || *atc.MsgTTL > scfMaxMsgTTL {
-			return nil, scfErr("InvalidParameterValue.MsgTTL", "MsgTTL %d is outside %d-%d seconds", *atc.MsgTTL, scfMinMsgTTL, scfMaxMsgTTL)
+		if *atc.MsgTTL < minMsgTTL || *atc.MsgTTL > maxMsgTTL {
+			return nil, apiErr("InvalidParameterValue.MsgTTL", "MsgTTL %d is outside %d-%d seconds", *atc.MsgTTL, minMsgTTL, maxMsgTTL)
 		}
 		next.Async.MaxEventAge = *atc.MsgTTL
 	}
@@ -1138,7 +1135,7 @@ func (s *Server) scfUpdateEventInvokeConfig(ctx context.Context, body []byte) (a
 	return struct{}{}, nil
 }
 
-type scfGetFunctionLogsRequest struct {
+type getFunctionLogsRequest struct {
 	FunctionName      *string `json:"FunctionName"`
 	Namespace         *string `json:"Namespace"`
 	Qualifier         *string `json:"Qualifier"`
@@ -1154,8 +1151,8 @@ type scfGetFunctionLogsRequest struct {
 	} `json:"Filter"`
 }
 
-// scfFunctionLog is one FunctionLog: one attempt of one invocation.
-type scfFunctionLog struct {
+// functionLog is one FunctionLog: one attempt of one invocation.
+type functionLog struct {
 	FunctionName   string  `json:"FunctionName"`
 	RetMsg         string  `json:"RetMsg"`
 	RequestId      string  `json:"RequestId"`
@@ -1177,33 +1174,33 @@ type scfFunctionLog struct {
 	finished bool
 }
 
-func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, error) {
-	var req scfGetFunctionLogsRequest
+func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
+	var req getFunctionLogsRequest
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.scfFunction(ctx, scfFunctionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
+	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
 		return nil, err
 	}
 	fn := str(req.FunctionName)
-	offset, limit, err := scfPage(req.Offset, req.Limit, 10000, scfLogMaxLimit)
+	offset, limit, err := paginate(req.Offset, req.Limit, 10000, logMaxLimit)
 	if err != nil {
 		return nil, err
 	}
-	if offset+limit > scfLogMaxLimit {
-		return nil, scfErr("InvalidParameterValue.Limit", "Offset + Limit must not exceed %d", scfLogMaxLimit)
+	if offset+limit > logMaxLimit {
+		return nil, apiErr("InvalidParameterValue.Limit", "Offset + Limit must not exceed %d", logMaxLimit)
 	}
 	// The window: StartTime/EndTime ("%Y-%m-%d %H:%M:%S"), one day by default.
 	now := time.Now()
 	var from, to time.Time
 	if v := str(req.StartTime); v != "" {
 		if from, err = parseSCFTime(v); err != nil {
-			return nil, scfErr("InvalidParameterValue.StartTime", "StartTime %q is not a time such as 2024-05-01 12:00:00", v)
+			return nil, apiErr("InvalidParameterValue.StartTime", "StartTime %q is not a time such as 2024-05-01 12:00:00", v)
 		}
 	}
 	if v := str(req.EndTime); v != "" {
 		if to, err = parseSCFTime(v); err != nil {
-			return nil, scfErr("InvalidParameterValue.EndTime", "EndTime %q is not a time such as 2024-05-01 12:00:00", v)
+			return nil, apiErr("InvalidParameterValue.EndTime", "EndTime %q is not a time such as 2024-05-01 12:00:00", v)
 		}
 	}
 	switch {
@@ -1216,7 +1213,7 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 		to = from.Add(24 * time.Hour)
 	}
 	if to.Before(from) {
-		return nil, scfErr("InvalidParameterValue.EndTime", "EndTime is before StartTime")
+		return nil, apiErr("InvalidParameterValue.EndTime", "EndTime is before StartTime")
 	}
 	retCode := ""
 	if req.Filter != nil {
@@ -1224,14 +1221,14 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 		switch retCode {
 		case "", "not0", "is0", "TimeLimitExceeded", "ResourceLimitExceeded", "UserCodeException":
 		default:
-			return nil, scfErr("InvalidParameterValue.RetCode", "Filter.RetCode %q is not not0, is0, TimeLimitExceeded, ResourceLimitExceeded or UserCodeException", retCode)
+			return nil, apiErr("InvalidParameterValue.RetCode", "Filter.RetCode %q is not not0, is0, TimeLimitExceeded, ResourceLimitExceeded or UserCodeException", retCode)
 		}
 	}
 	desc := !strings.EqualFold(str(req.Order), "asc")
 	switch strings.ToLower(str(req.OrderBy)) {
 	case "", "start_time", "function_name", "duration", "mem_usage":
 	default:
-		return nil, scfErr("InvalidParameterValue.OrderBy", "OrderBy %q is not start_time, function_name, duration or mem_usage", str(req.OrderBy))
+		return nil, apiErr("InvalidParameterValue.OrderBy", "OrderBy %q is not start_time, function_name, duration or mem_usage", str(req.OrderBy))
 	}
 
 	// One entry per attempt that started inside the window. An attempt
@@ -1242,7 +1239,7 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	var entries []*scfFunctionLog
+	var entries []*functionLog
 	for _, ev := range evs {
 		if ev.StartedAt.IsZero() || ev.Attempts == 0 {
 			continue
@@ -1255,19 +1252,19 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 			if a.StartedAt.Before(from.Truncate(time.Second)) || !a.StartedAt.Before(to.Truncate(time.Second).Add(time.Second)) {
 				continue
 			}
-			e := &scfFunctionLog{FunctionName: fn, RequestId: ev.RequestID, StartTime: scfTime(a.StartedAt), RetryNum: uint64(a.N - 1),
+			e := &functionLog{FunctionName: fn, RequestId: ev.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1),
 				start: a.StartedAt, attempt: a.N, status: a.Status, errType: a.ErrorType, finished: !a.EndedAt.IsZero() && a.Status.Terminal()}
 			if e.finished {
 				e.InvokeFinished = 1
 				e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), a.DurationMs+1, int64(a.MaxMemoryMB)<<20
-				e.RetCode = scfRetCode(a.Status, a.ErrorType)
+				e.RetCode = retCodeOf(a.Status, a.ErrorType)
 				if a.Status == event.Succeeded {
 					e.RetMsg = string(ev.Result)
 				} else {
-					e.RetMsg = scfErrorText(a.ErrorType, a.ErrorMessage)
+					e.RetMsg = errorText(a.ErrorType, a.ErrorMessage)
 				}
 			}
-			if !scfRetCodeMatch(retCode, e) {
+			if !retCodeMatch(retCode, e) {
 				continue
 			}
 			entries = append(entries, e)
@@ -1296,7 +1293,7 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 	})
 	total := len(entries)
 	entries = pageSlice(entries, offset, limit)
-	data := make([]scfFunctionLog, 0, len(entries))
+	data := make([]functionLog, 0, len(entries))
 	for _, e := range entries {
 		lines, err := s.engine.Logs(ctx, store.LogQuery{Function: fn, RequestID: e.RequestId})
 		if err != nil {
@@ -1314,7 +1311,7 @@ func (s *Server) scfGetFunctionLogs(ctx context.Context, body []byte) (any, erro
 	return map[string]any{"Data": data, "TotalCount": total, "SearchContext": map[string]any{"Offset": "", "Limit": 0, "Keyword": "", "Type": ""}}, nil
 }
 
-func scfRetCodeMatch(filter string, e *scfFunctionLog) bool {
+func retCodeMatch(filter string, e *functionLog) bool {
 	switch filter {
 	case "":
 		return true
@@ -1327,9 +1324,9 @@ func scfRetCodeMatch(filter string, e *scfFunctionLog) bool {
 	case "ResourceLimitExceeded":
 		// The resource SCF limits per execution is memory (the emulator
 		// enforces memorySize: such an attempt fails Runtime.OutOfMemory).
-		return e.finished && e.RetCode == scfCodeMemory
+		return e.finished && e.RetCode == codeMemory
 	case "UserCodeException":
-		return e.finished && e.RetCode == scfCodeUserError
+		return e.finished && e.RetCode == codeUserError
 	}
 	return false
 }

@@ -1,10 +1,11 @@
-package localemu
+package scf
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"net"
 	"net/http"
 	"strconv"
@@ -121,7 +122,7 @@ func (f *tc3Failure) Error() string { return f.Code + ": " + f.Message }
 
 // verifyTC3 checks the request's signature against creds at now. body is the
 // request body exactly as received.
-func verifyTC3(r *http.Request, body []byte, creds *Credentials, now time.Time) *tc3Failure {
+func verifyTC3(r *http.Request, body []byte, creds *front.Credentials, now time.Time) *tc3Failure {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return &tc3Failure{"AuthFailure.SignatureFailure", "the request carries no Authorization header; sign it with TC3-HMAC-SHA256"}

@@ -1,0 +1,44 @@
+package scf
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
+)
+
+// Front serves Tencent Cloud SCF's API 3.0 (version 2018-04-16) at POST /,
+// with TC3-HMAC-SHA256 signatures checked when credentials are set.
+type Front struct {
+	engine *localemu.Engine
+	creds  *front.Credentials
+	log    *slog.Logger
+}
+
+var _ front.Front = (*Front)(nil)
+
+// New returns the SCF front of an engine.
+func New(e *localemu.Engine, creds *front.Credentials, log *slog.Logger) *Front {
+	return &Front{engine: e, creds: creds, log: log}
+}
+
+// Register: SCF's one path is POST /, served through Root.
+func (s *Front) Register(mux *http.ServeMux) {}
+
+// Root serves SCF's API actions.
+func (s *Front) Root() http.Handler { return http.HandlerFunc(s.serve) }
+
+// Claims a POST to the root path.
+func (s *Front) Claims(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/" }
+
+// Refuse answers in SCF's shape: HTTP 200 with Response.Error.
+func (s *Front) Refuse(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string) {
+	code := "InvalidParameter"
+	if why == front.NotFound {
+		code = "InvalidAction"
+	}
+	writeResponse(w, map[string]any{"Error": map[string]string{"Code": code, "Message": msg}, "RequestId": uuid.NewString()})
+}
