@@ -1,6 +1,7 @@
 package localemu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -43,4 +44,63 @@ type ThrottledError struct {
 
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("function %s is at its reserved concurrency of %d: the synchronous invocation was throttled", e.Function, e.Reserved)
+}
+
+// Kind is what sort of failure an engine error is. Each front maps every kind
+// to its own wire error in one table, so a new engine error is one new case
+// here and one row per front (their tests check every kind has a row).
+type Kind int
+
+const (
+	KindInternal         Kind = iota // anything else: the emulator's fault
+	KindFunctionNotFound             // ErrFunctionNotFound
+	KindEventNotFound                // ErrEventNotFound
+	KindEventFinished                // ErrEventFinished: the event already reached a terminal status
+	KindInvalid                      // *InvalidParameterError
+	KindTooLarge                     // *PayloadTooLargeError
+	KindThrottled                    // *ThrottledError
+	KindShuttingDown                 // ErrShuttingDown
+	KindCanceled                     // the request ended (its context) before the operation did
+	kindCount
+)
+
+// Kinds lists every Kind, for the fronts' tests.
+func Kinds() []Kind {
+	ks := make([]Kind, kindCount)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
+
+func (k Kind) String() string {
+	return [...]string{"Internal", "FunctionNotFound", "EventNotFound", "EventFinished", "Invalid", "TooLarge", "Throttled", "ShuttingDown", "Canceled"}[k]
+}
+
+// KindOf classifies an error the engine returned.
+func KindOf(err error) Kind {
+	var tooLarge *PayloadTooLargeError
+	var invalid *InvalidParameterError
+	var throttled *ThrottledError
+	switch {
+	case err == nil:
+		return KindInternal
+	case errors.As(err, &throttled):
+		return KindThrottled
+	case errors.Is(err, ErrFunctionNotFound):
+		return KindFunctionNotFound
+	case errors.Is(err, ErrEventNotFound):
+		return KindEventNotFound
+	case errors.Is(err, ErrEventFinished):
+		return KindEventFinished
+	case errors.Is(err, ErrShuttingDown):
+		return KindShuttingDown
+	case errors.As(err, &tooLarge):
+		return KindTooLarge
+	case errors.As(err, &invalid):
+		return KindInvalid
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return KindCanceled
+	}
+	return KindInternal
 }

@@ -132,34 +132,44 @@ func (c *awsCall) errorf(status int, code, format string, args ...any) {
 
 // engineFail maps an engine error onto Lambda's error codes.
 func (c *awsCall) engineFail(err error) {
-	var tooLarge *localemu.PayloadTooLargeError
-	var invalid *localemu.InvalidParameterError
-	var throttled *localemu.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
+	k := localemu.KindOf(err)
+	if k == localemu.KindThrottled {
 		// Lambda API reference, Invoke: TooManyRequestsException (429) with
 		// Reason ReservedFunctionConcurrentInvocationLimitExceeded.
 		c.w.Header().Set("X-Amzn-RequestId", c.requestID)
 		c.w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
 		front.WriteJSON(c.w, http.StatusTooManyRequests, map[string]string{"Type": "User", "message": "Rate Exceeded.",
 			"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
-	case errors.Is(err, localemu.ErrFunctionNotFound):
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s", strings.TrimPrefix(err.Error(), localemu.ErrFunctionNotFound.Error()+": "))
-	case errors.Is(err, localemu.ErrEventNotFound):
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "%v", err)
-	case errors.Is(err, localemu.ErrEventFinished):
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "%v", err)
-	case errors.Is(err, localemu.ErrShuttingDown):
-		c.errorf(http.StatusTooManyRequests, "TooManyRequestsException", "%v", err)
-	case errors.As(err, &tooLarge):
-		c.errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "%v", err)
-	case errors.As(err, &invalid):
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "%s", invalid.Msg)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		c.errorf(http.StatusGatewayTimeout, "ServiceException", "%v", err)
-	default:
-		c.errorf(http.StatusInternalServerError, "ServiceException", "%v", err)
+		return
 	}
+	status, code := wireError(k)
+	msg := err.Error()
+	var invalid *localemu.InvalidParameterError
+	switch {
+	case k == localemu.KindFunctionNotFound:
+		msg = "Function not found: " + strings.TrimPrefix(msg, localemu.ErrFunctionNotFound.Error()+": ")
+	case errors.As(err, &invalid):
+		msg = invalid.Msg
+	}
+	c.errorf(status, code, "%s", msg)
+}
+
+// wireError is Lambda's status and error code for each kind of engine error
+// (Lambda API reference, Errors of each operation).
+func wireError(k localemu.Kind) (int, string) {
+	switch k {
+	case localemu.KindThrottled, localemu.KindShuttingDown:
+		return http.StatusTooManyRequests, "TooManyRequestsException"
+	case localemu.KindFunctionNotFound, localemu.KindEventNotFound:
+		return http.StatusNotFound, "ResourceNotFoundException"
+	case localemu.KindEventFinished, localemu.KindInvalid:
+		return http.StatusBadRequest, "InvalidParameterValueException"
+	case localemu.KindTooLarge:
+		return http.StatusRequestEntityTooLarge, "RequestTooLargeException"
+	case localemu.KindCanceled:
+		return http.StatusGatewayTimeout, "ServiceException"
+	}
+	return http.StatusInternalServerError, "ServiceException"
 }
 
 // decode reads a JSON body into v; an empty body leaves v as it is.

@@ -149,30 +149,33 @@ func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 // fail maps an engine error onto an HTTP status and code.
+// fail answers an engine error as the native API does.
 func fail(w http.ResponseWriter, err error) {
-	var tooLarge *localemu.PayloadTooLargeError
-	var invalid *localemu.InvalidParameterError
-	var throttled *localemu.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		writeNativeError(w, http.StatusTooManyRequests, "Throttled", err.Error())
-	case errors.Is(err, localemu.ErrFunctionNotFound):
-		writeNativeError(w, http.StatusNotFound, "FunctionNotFound", err.Error())
-	case errors.Is(err, localemu.ErrEventNotFound):
-		writeNativeError(w, http.StatusNotFound, "EventNotFound", err.Error())
-	case errors.Is(err, localemu.ErrEventFinished):
-		writeNativeError(w, http.StatusConflict, "EventFinished", err.Error())
-	case errors.Is(err, localemu.ErrShuttingDown):
-		writeNativeError(w, http.StatusServiceUnavailable, "ShuttingDown", err.Error())
-	case errors.As(err, &tooLarge):
-		writeNativeError(w, http.StatusRequestEntityTooLarge, "PayloadTooLarge", err.Error())
-	case errors.As(err, &invalid):
-		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", err.Error())
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeNativeError(w, http.StatusGatewayTimeout, "Timeout", err.Error())
-	default:
-		writeNativeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+	status, code := wireError(localemu.KindOf(err))
+	writeNativeError(w, status, code, err.Error())
+}
+
+// wireError is the native API's status and code for each kind of engine error.
+func wireError(k localemu.Kind) (int, string) {
+	switch k {
+	case localemu.KindThrottled:
+		return http.StatusTooManyRequests, "Throttled"
+	case localemu.KindFunctionNotFound:
+		return http.StatusNotFound, "FunctionNotFound"
+	case localemu.KindEventNotFound:
+		return http.StatusNotFound, "EventNotFound"
+	case localemu.KindEventFinished:
+		return http.StatusConflict, "EventFinished"
+	case localemu.KindShuttingDown:
+		return http.StatusServiceUnavailable, "ShuttingDown"
+	case localemu.KindTooLarge:
+		return http.StatusRequestEntityTooLarge, "PayloadTooLarge"
+	case localemu.KindInvalid:
+		return http.StatusBadRequest, "InvalidParameter"
+	case localemu.KindCanceled:
+		return http.StatusGatewayTimeout, "Timeout"
 	}
+	return http.StatusInternalServerError, "InternalError"
 }
 
 func (s *Front) listFunctions(w http.ResponseWriter, r *http.Request) {

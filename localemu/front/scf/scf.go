@@ -200,33 +200,43 @@ func (s *Front) dispatch(ctx context.Context, action string, body []byte) (any, 
 
 // engineError maps an engine error onto SCF's codes.
 func engineError(err error) *apiError {
-	var tooLarge *localemu.PayloadTooLargeError
+	code := wireError(localemu.KindOf(err))
 	var invalid *localemu.InvalidParameterError
-	var throttled *localemu.ThrottledError
 	switch {
-	case errors.As(err, &throttled):
+	case code == "FailedOperation.InvokeFunction":
+		return apiErr(code, "432 ResourceLimitReached: %v", err)
+	case errors.As(err, &invalid):
+		return apiErr(code, "%s", invalid.Msg)
+	case localemu.KindOf(err) == localemu.KindCanceled:
+		return apiErr(code, "the request ended before the operation completed: %v", err)
+	}
+	return apiErr(code, "%v", err)
+}
+
+// wireError is SCF's error code for each kind of engine error (scf
+// v20180416 errors, and the codes each action lists).
+func wireError(k localemu.Kind) string {
+	switch k {
+	case localemu.KindThrottled:
 		// SCF's function status code 432 ResourceLimitReached ("the
 		// concurrency exceeds the limit", SCF docs: function status codes),
-		// reported by Invoke as FailedOperation.InvokeFunction (scf v20180416 errors).
-		return apiErr("FailedOperation.InvokeFunction", "432 ResourceLimitReached: %v", err)
-	case errors.Is(err, localemu.ErrFunctionNotFound):
-		return apiErr("ResourceNotFound.Function", "%v", err)
-	case errors.Is(err, localemu.ErrEventNotFound):
-		return apiErr("ResourceNotFound.AsyncEvent", "%v", err)
-	case errors.Is(err, localemu.ErrEventFinished):
-		return apiErr("FailedOperation.AsyncEventStatus", "%v", err)
-	case errors.Is(err, localemu.ErrShuttingDown):
-		return apiErr("ResourceUnavailable", "%v", err)
-	case errors.As(err, &tooLarge):
-		// SCF's code for a request over its size limit (scf v20180416
-		// errors: InvalidParameter.RequestTooLarge, "请求大小超限").
-		return apiErr("InvalidParameter.RequestTooLarge", "%v", err)
-	case errors.As(err, &invalid):
-		return apiErr("InvalidParameterValue", "%s", invalid.Msg)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return apiErr("InternalError", "the request ended before the operation completed: %v", err)
+		// reported by Invoke as FailedOperation.InvokeFunction.
+		return "FailedOperation.InvokeFunction"
+	case localemu.KindFunctionNotFound:
+		return "ResourceNotFound.Function"
+	case localemu.KindEventNotFound:
+		return "ResourceNotFound.AsyncEvent"
+	case localemu.KindEventFinished:
+		return "FailedOperation.AsyncEventStatus"
+	case localemu.KindShuttingDown:
+		return "ResourceUnavailable"
+	case localemu.KindTooLarge:
+		// InvalidParameter.RequestTooLarge: "请求大小超限" (request size exceeds the limit).
+		return "InvalidParameter.RequestTooLarge"
+	case localemu.KindInvalid:
+		return "InvalidParameterValue"
 	}
-	return apiErr("InternalError", "%v", err)
+	return "InternalError"
 }
 
 // decodeSCF reads a request body into v; malformed JSON or a value of the
