@@ -3,7 +3,8 @@ package main
 // The fronts -mode accept can drive: the native API (/v1/), the Lambda REST
 // invoke (SigV4, aws-sdk-go-v2's signer) and SCF's API 3.0 Invoke
 // (TC3-HMAC-SHA256, signed here the way Tencent documents it and its Go SDK
-// does: signed headers content-type;host, service "scf").
+// does: signed headers content-type;host, service "scf"). Every invoke goes
+// through bench's HTTP client (client.go).
 
 import (
 	"bytes"
@@ -117,6 +118,27 @@ func (f *front) request(ctx context.Context, payload []byte) (*http.Request, err
 		req.SetBasicAuth(f.id, f.key)
 	}
 	return req, nil
+}
+
+// acceptOne sends one async invoke through the front: accepted is the
+// front's success answer, withID whether that answer named the event.
+func (b *bench) acceptOne(ctx context.Context, payload []byte) (accepted, withID bool, msg string) {
+	req, err := b.front.request(ctx, payload)
+	if err != nil {
+		return false, false, err.Error()
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, false, "canceled"
+		}
+		msg := err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return false, false, "transport: " + msg
+	}
+	return b.front.judge(resp)
 }
 
 // judge reads an answer: accepted is the front's success answer (native:
