@@ -29,6 +29,7 @@ import (
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/runtime"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // Options configure an Engine. Zero values take the documented defaults.
@@ -347,7 +348,7 @@ func (e *Engine) retire(in *instance) {
 // Deploy stores a new version of a function. With code == nil the current
 // code is kept (a configuration-only update).
 func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (store.Function, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := validateConfig(&cfg); err != nil {
 		return store.Function{}, err
 	}
 	var sum string
@@ -532,7 +533,7 @@ func (e *Engine) Invoke(ctx context.Context, req InvokeRequest) (store.Event, er
 			return store.Event{}, &ThrottledError{Function: req.Function, Reserved: *cfg.ReservedConcurrency}
 		}
 	}
-	limit := MaxSyncPayload
+	limit := nativeapi.MaxSyncPayload
 	if async {
 		limit = cfg.AsyncPayloadLimit()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // Error types the engine itself gives an event or an attempt (a handler's own
@@ -173,7 +174,7 @@ func (e *Engine) maxEventAgeLocked(fn string) time.Duration {
 	if fs := e.fns[fn]; fs != nil && fs.cfg != nil {
 		return fs.cfg.MaxEventAge()
 	}
-	return defaultMaxEventAge
+	return nativeapi.DefaultMaxEventAge
 }
 
 // ageExceededMessage says why an event ended at its maximum age, keeping what

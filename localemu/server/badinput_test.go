@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // Bad requests to every front are answered in the shape that front's clients
@@ -35,9 +36,9 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 	}
 
 	payload := func(n int) string { return `{"x":"` + strings.Repeat("a", n) + `"}` }
-	huge := payload(7 << 20)                                   // over the 6 MB synchronous limit of both clouds
-	overLambdaAsync := payload(localemu.MaxLambdaAsyncPayload) // over Lambda's 1 MB asynchronous limit
-	overSCFAsync := payload(localemu.MaxSCFAsyncPayload)       // over SCF's 128 KB asynchronous limit
+	huge := payload(7 << 20)                                    // over the 6 MB synchronous limit of both clouds
+	overLambdaAsync := payload(nativeapi.MaxLambdaAsyncPayload) // over Lambda's 1 MB asynchronous limit
+	overSCFAsync := payload(nativeapi.MaxSCFAsyncPayload)       // over SCF's 128 KB asynchronous limit
 	bigHeader := strings.Repeat("h", 100<<10)
 	withHeader := func(r *http.Request, k, v string) *http.Request { r.Header.Set(k, v); return r }
 	scf := func(action, version, body string) *http.Request {
@@ -173,4 +174,3 @@ func FuzzLambdaRequest(f *testing.F) {
 		}
 	})
 }
-

@@ -11,12 +11,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/store"
 )
 

@@ -17,17 +17,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/asyncfn/asyncfn/event"
-	"github.com/asyncfn/asyncfn/localemu/store"
 	"github.com/google/uuid"
+
+	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 const (
@@ -299,10 +301,7 @@ func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 		cfg.Environment = in.Environment.Variables
 	}
 	if d := in.DurableConfig; d != nil {
-		cfg.Async.Durable = &struct {
-			ExecutionTimeout      int `json:"executionTimeout,omitempty"`
-			RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
-		}{d.ExecutionTimeout, d.RetentionPeriodInDays}
+		cfg.Async.Durable = &nativeapi.DurableConfig{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
 	}
 }
 
@@ -636,8 +635,8 @@ func (s *Front) lambdaInvoke(c *awsCall) {
 			c.engineFail(err)
 			return
 		}
-		if len(c.body) > localemu.MaxSyncPayload {
-			c.engineFail(&localemu.PayloadTooLargeError{Size: len(c.body), Limit: localemu.MaxSyncPayload})
+		if len(c.body) > nativeapi.MaxSyncPayload {
+			c.engineFail(&localemu.PayloadTooLargeError{Size: len(c.body), Limit: nativeapi.MaxSyncPayload})
 			return
 		}
 		c.ok(http.StatusNoContent, nil)

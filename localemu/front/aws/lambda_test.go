@@ -6,9 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/emutest"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,6 +18,10 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/localemu/front"
 )
 
 const (

@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu"
 	"net/http"
 	"strings"
 	"time"
@@ -40,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/google/uuid"
 
+	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/store"
 )
 

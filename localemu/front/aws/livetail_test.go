@@ -3,9 +3,6 @@ package aws
 import (
 	"context"
 	"errors"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/emutest"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -21,6 +18,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/asyncfn/asyncfn/artifact"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/localemu/front"
 )
 
 // liveTailHandler waits (so that a tail can start after the invoke

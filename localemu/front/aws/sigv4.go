@@ -4,13 +4,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asyncfn/asyncfn/localemu/front"
 )
 
 // sigV4Scope is the credential scope a client signed with; the AWS fronts

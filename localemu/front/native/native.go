@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"io"
 	"net/http"
 	"strconv"
@@ -14,93 +12,15 @@ import (
 	"time"
 
 	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // The native API (/v1/) is asyncfn's own JSON API over the engine. It covers
 // what neither cloud API does well, such as live logs as Server-Sent Events
 // with a resume cursor, and it is what adapters/local speaks.
-
-// DeployRequest is the body of PUT /v1/functions/{name}.
-type DeployRequest struct {
-	Config localemu.FunctionConfig `json:"config"`
-	Zip    []byte                  `json:"zip,omitempty"` // base64 in JSON; omitted = keep the current code
-}
-
-// FunctionInfo describes a deployed function.
-type FunctionInfo struct {
-	Name       string                  `json:"name"`
-	Version    int                     `json:"version"`
-	State      string                  `json:"state"`
-	CodeSHA256 string                  `json:"codeSha256"`
-	CodeSize   int64                   `json:"codeSize"`
-	CreatedAt  time.Time               `json:"createdAt"`
-	UpdatedAt  time.Time               `json:"updatedAt"`
-	Config     localemu.FunctionConfig `json:"config"`
-}
-
-// EventInfo is an event as the native API shows it.
-type EventInfo struct {
-	RequestID    string          `json:"requestId"`
-	Function     string          `json:"function"`
-	Version      int             `json:"version"`
-	Qualifier    string          `json:"qualifier,omitempty"`
-	InvokeType   string          `json:"invokeType"`
-	Status       event.Status    `json:"status"`
-	Attempts     int             `json:"attempts"`
-	CreatedAt    time.Time       `json:"createdAt"`
-	StartedAt    *time.Time      `json:"startedAt,omitempty"`
-	EndedAt      *time.Time      `json:"endedAt,omitempty"`
-	NextAttempt  *time.Time      `json:"nextAttemptAt,omitempty"`
-	DurationMs   int64           `json:"durationMs"`
-	MaxMemoryMB  int             `json:"maxMemoryMB,omitempty"`
-	Result       json.RawMessage `json:"result,omitempty"`
-	ResultText   string          `json:"resultText,omitempty"` // a result that is not JSON, as the runtime sent it
-	ErrorType    string          `json:"errorType,omitempty"`
-	ErrorMessage string          `json:"errorMessage,omitempty"`
-	Payload      json.RawMessage `json:"payload,omitempty"`
-	AttemptList  []AttemptInfo   `json:"attemptList,omitempty"`
-}
-
-// AttemptInfo is one attempt of an event.
-type AttemptInfo struct {
-	N            int          `json:"n"`
-	Status       event.Status `json:"status"`
-	StartedAt    time.Time    `json:"startedAt"`
-	EndedAt      *time.Time   `json:"endedAt,omitempty"`
-	DurationMs   int64        `json:"durationMs"`
-	MaxMemoryMB  int          `json:"maxMemoryMB,omitempty"`
-	ErrorType    string       `json:"errorType,omitempty"`
-	ErrorMessage string       `json:"errorMessage,omitempty"`
-}
-
-// StatsInfo is the answer of the stats endpoint.
-type StatsInfo struct {
-	Function string               `json:"function"`
-	Total    int                  `json:"total"`
-	ByStatus map[event.Status]int `json:"byStatus"`
-	P50Ms    int64                `json:"p50Ms"`
-	P95Ms    int64                `json:"p95Ms"`
-	MaxMs    int64                `json:"maxMs"`
-}
-
-// LogLineInfo is one log line; Cursor resumes after it.
-type LogLineInfo struct {
-	Seq       int64     `json:"seq"`
-	Cursor    string    `json:"cursor"`
-	Time      time.Time `json:"time"`
-	Function  string    `json:"function"`
-	RequestID string    `json:"requestId,omitempty"`
-	Attempt   int       `json:"attempt,omitempty"`
-	Stream    string    `json:"stream"`
-	Text      string    `json:"text"`
-}
-
-// APIError is the native API's error body: {"error":{"code","message"}}.
-type APIError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
@@ -109,8 +29,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func eventInfo(ev store.Event, withPayload bool) EventInfo {
-	info := EventInfo{
+func eventInfo(ev store.Event, withPayload bool) nativeapi.EventInfo {
+	info := nativeapi.EventInfo{
 		RequestID: ev.RequestID, Function: ev.Function, Version: ev.Version, Qualifier: ev.Qualifier, InvokeType: ev.InvokeType,
 		Status: ev.Status, Attempts: ev.Attempts, CreatedAt: ev.CreatedAt, StartedAt: timePtr(ev.StartedAt), EndedAt: timePtr(ev.EndedAt),
 		DurationMs: ev.DurationMs, MaxMemoryMB: ev.MaxMemoryMB, ErrorType: ev.ErrorType, ErrorMessage: ev.ErrorMessage,
@@ -131,21 +51,21 @@ func eventInfo(ev store.Event, withPayload bool) EventInfo {
 	return info
 }
 
-func functionInfo(f store.Function) FunctionInfo {
-	info := FunctionInfo{Name: f.Name, Version: f.Version, State: "Active", CodeSHA256: f.CodeSHA256, CodeSize: f.CodeSize, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+func functionInfo(f store.Function) nativeapi.FunctionInfo {
+	info := nativeapi.FunctionInfo{Name: f.Name, Version: f.Version, State: "Active", CodeSHA256: f.CodeSHA256, CodeSize: f.CodeSize, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if cfg, err := localemu.DecodeConfig(f.Config); err == nil {
 		info.Config = *cfg
 	}
 	return info
 }
 
-func logLineInfo(l store.LogLine) LogLineInfo {
-	return LogLineInfo{Seq: l.Seq, Cursor: strconv.FormatInt(l.Seq, 10), Time: l.Time, Function: l.Function, RequestID: l.RequestID,
+func logLineInfo(l store.LogLine) nativeapi.LogLineInfo {
+	return nativeapi.LogLineInfo{Seq: l.Seq, Cursor: strconv.FormatInt(l.Seq, 10), Time: l.Time, Function: l.Function, RequestID: l.RequestID,
 		Attempt: l.Attempt, Stream: l.Stream, Text: l.Text}
 }
 
 func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
-	front.WriteJSON(w, status, map[string]APIError{"error": {Code: code, Message: msg}})
+	front.WriteJSON(w, status, map[string]nativeapi.APIError{"error": {Code: code, Message: msg}})
 }
 
 // fail maps an engine error onto an HTTP status and code.
@@ -184,7 +104,7 @@ func (s *Front) listFunctions(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	out := make([]FunctionInfo, 0, len(fns))
+	out := make([]nativeapi.FunctionInfo, 0, len(fns))
 	for _, f := range fns {
 		out = append(out, functionInfo(f))
 	}
@@ -192,7 +112,7 @@ func (s *Front) listFunctions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Front) deploy(w http.ResponseWriter, r *http.Request) {
-	var req DeployRequest
+	var req nativeapi.DeployRequest
 	body := http.MaxBytesReader(w, r.Body, localemu.MaxDeployBody)
 	if err := json.NewDecoder(body).Decode(&req); err != nil {
 		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "decode deploy request: "+err.Error())
@@ -249,7 +169,7 @@ func (s *Front) invoke(w http.ResponseWriter, r *http.Request) {
 		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("type %q is not Event or RequestResponse", typ))
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, localemu.MaxSyncPayload+1))
+	payload, err := io.ReadAll(io.LimitReader(r.Body, nativeapi.MaxSyncPayload+1))
 	if err != nil {
 		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "read payload: "+err.Error())
 		return
@@ -332,7 +252,7 @@ func (s *Front) listEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	out := make([]EventInfo, 0, len(evs))
+	out := make([]nativeapi.EventInfo, 0, len(evs))
 	for _, ev := range evs {
 		out = append(out, eventInfo(ev, false))
 	}
@@ -352,7 +272,7 @@ func (s *Front) getEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, a := range attempts {
-		info.AttemptList = append(info.AttemptList, AttemptInfo{N: a.N, Status: a.Status, StartedAt: a.StartedAt, EndedAt: timePtr(a.EndedAt),
+		info.AttemptList = append(info.AttemptList, nativeapi.AttemptInfo{N: a.N, Status: a.Status, StartedAt: a.StartedAt, EndedAt: timePtr(a.EndedAt),
 			DurationMs: a.DurationMs, MaxMemoryMB: a.MaxMemoryMB, ErrorType: a.ErrorType, ErrorMessage: a.ErrorMessage})
 	}
 	front.WriteJSON(w, http.StatusOK, info)
@@ -388,7 +308,7 @@ func (s *Front) stats(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	front.WriteJSON(w, http.StatusOK, StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
+	front.WriteJSON(w, http.StatusOK, nativeapi.StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
 }
 
 func parseLogFilter(r *http.Request) (localemu.LogFilter, int64, int, error) {
@@ -458,7 +378,7 @@ func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	out := make([]LogLineInfo, 0, len(lines))
+	out := make([]nativeapi.LogLineInfo, 0, len(lines))
 	cursor := strconv.FormatInt(after, 10)
 	for _, l := range lines {
 		out = append(out, logLineInfo(l))

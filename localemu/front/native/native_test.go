@@ -12,6 +12,7 @@ import (
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // call sends one request and decodes the JSON answer into out (if not nil).
@@ -53,11 +54,11 @@ func TestNativeAPILifecycle(t *testing.T) {
 	zero := 0
 	cfg := localemu.FunctionConfig{Name: "job", Provider: "aws", Runtime: "nodejs20.x", Handler: "index.ok", MemorySize: 128, Timeout: 10,
 		Async: localemu.AsyncConfig{RetryAttempts: &zero}}
-	var fn FunctionInfo
-	if st := call(t, http.MethodPut, url+"/v1/functions/job", DeployRequest{Config: cfg, Zip: emutest.CodeZip(t)}, &fn); st != http.StatusCreated || fn.Version != 1 {
+	var fn nativeapi.FunctionInfo
+	if st := call(t, http.MethodPut, url+"/v1/functions/job", nativeapi.DeployRequest{Config: cfg, Zip: emutest.CodeZip(t)}, &fn); st != http.StatusCreated || fn.Version != 1 {
 		t.Fatalf("deploy: %d %+v", st, fn)
 	}
-	var ev EventInfo
+	var ev nativeapi.EventInfo
 	if st := call(t, http.MethodPost, url+"/v1/functions/job/invocations?type=Event", map[string]int{"ms": 10}, &ev); st != http.StatusAccepted || ev.Status != "QUEUED" {
 		t.Fatalf("invoke: %d %+v", st, ev)
 	}
@@ -73,7 +74,7 @@ func TestNativeAPILifecycle(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 	var page struct {
-		Lines []LogLineInfo `json:"lines"`
+		Lines []nativeapi.LogLineInfo `json:"lines"`
 	}
 	call(t, http.MethodGet, url+"/v1/logs?requestId="+ev.RequestID, nil, &page)
 	var text strings.Builder
@@ -84,7 +85,7 @@ func TestNativeAPILifecycle(t *testing.T) {
 		t.Errorf("log of the event:\n%s", text.String())
 	}
 
-	var apiErr struct{ Error APIError }
+	var apiErr struct{ Error nativeapi.APIError }
 	for _, c := range []struct {
 		method, path string
 		status       int
@@ -95,7 +96,7 @@ func TestNativeAPILifecycle(t *testing.T) {
 		{http.MethodPost, "/v1/functions/job/events/" + ev.RequestID + "/terminate", http.StatusConflict, "EventFinished"},
 		{http.MethodGet, "/v1/nothing", http.StatusNotFound, "NotFound"},
 	} {
-		apiErr.Error = APIError{}
+		apiErr.Error = nativeapi.APIError{}
 		if st := call(t, c.method, url+c.path, nil, &apiErr); st != c.status || apiErr.Error.Code != c.code {
 			t.Errorf("%s %s = %d %+v, want %d %s", c.method, c.path, st, apiErr.Error, c.status, c.code)
 		}
@@ -109,7 +110,7 @@ func TestNativeAPIRequiresCredentials(t *testing.T) {
 	if st := call(t, http.MethodGet, url+"/v1/health", nil, nil); st != http.StatusOK {
 		t.Errorf("health = %d", st)
 	}
-	var apiErr struct{ Error APIError }
+	var apiErr struct{ Error nativeapi.APIError }
 	if st := call(t, http.MethodGet, url+"/v1/functions", nil, &apiErr); st != http.StatusUnauthorized || apiErr.Error.Code != "Unauthorized" {
 		t.Errorf("without credentials: %d %+v", st, apiErr)
 	}

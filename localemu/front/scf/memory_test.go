@@ -3,8 +3,6 @@ package scf
 import (
 	"context"
 	"encoding/json"
-	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/asyncfn/asyncfn/artifact"
 	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
 )
 
 // An attempt killed for outgrowing its memory size is SCF's 434

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu"
 	"io"
 	"net/http"
 	"regexp"
@@ -18,8 +17,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/runtime"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // The SCF front speaks Tencent Cloud API 3.0 for SCF (version 2018-04-16):
@@ -354,14 +355,14 @@ func checkConfig(cfg *localemu.FunctionConfig) error {
 	if cfg.MemorySize != 64 && (cfg.MemorySize < 128 || cfg.MemorySize%128 != 0 || cfg.MemorySize > 10240) {
 		return apiErr("InvalidParameterValue.MemorySize", "MemorySize %d is not 64 or a multiple of 128 up to 10240", cfg.MemorySize)
 	}
-	limit := localemu.MaxSyncTimeout
+	limit := nativeapi.MaxSyncTimeout
 	if cfg.Async.Enabled {
-		limit = localemu.MaxAsyncTimeout
+		limit = nativeapi.MaxAsyncTimeout
 	}
 	if cfg.Timeout < 1 || cfg.Timeout > limit {
 		hint := ""
-		if !cfg.Async.Enabled && cfg.Timeout > localemu.MaxSyncTimeout {
-			hint = fmt.Sprintf(" (up to %d needs AsyncRunEnable TRUE, chosen at creation)", localemu.MaxAsyncTimeout)
+		if !cfg.Async.Enabled && cfg.Timeout > nativeapi.MaxSyncTimeout {
+			hint = fmt.Sprintf(" (up to %d needs AsyncRunEnable TRUE, chosen at creation)", nativeapi.MaxAsyncTimeout)
 		}
 		return apiErr("InvalidParameterValue.Timeout", "Timeout %d is outside 1-%d%s", cfg.Timeout, limit, hint)
 	}

@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asyncfn/asyncfn/localemu/front"
 )
 
 // TC3-HMAC-SHA256 is Tencent Cloud API 3.0's request signature. The emulator
