@@ -2,7 +2,20 @@
 // pass against a live emulator: the whole async lifecycle, from deploy to
 // terminate, through nothing but the provider interface.
 //
-// Each backend's test calls Run with a Target; see e2e/conformance_test.go.
+// Like rclone's backends, every adapter runs the suite from its own test
+// package, against an emulator started in the test, so that
+// `go test ./adapters/aws/` proves that adapter:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, conformance.AWS(conformance.StartEmulator(t)))
+//	}
+//
+// Local, Tencent and AWS build the three targets (targets.go); StartEmulator
+// is the one place a test starts an emulator in-process (emulator.go). The
+// e2e tests run the same targets against the built binary.
+//
+// Only tests import this package: it imports the emulator (localemu), which
+// the adapters themselves never do.
 package conformance
 
 import (
@@ -69,8 +82,11 @@ type suite struct {
 // Run runs the suite against target. Every subtest stands on its own: it
 // deploys the functions it uses (once per suite) and asserts only on what
 // it created, so any one of them can run alone, e.g.
-// go test ./e2e/ -run 'Conformance/stats'.
+// go test ./adapters/aws/ -run 'Conformance/stats'.
+//
+// Run skips the test when Node.js is missing (the handlers are Node.js).
 func Run(t *testing.T, target Target) {
+	NeedNode(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(handlers), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,8 @@
-package e2e
+package tencent_test
 
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,35 +13,27 @@ import (
 	"github.com/asyncfn/asyncfn/adapters/conformance"
 	"github.com/asyncfn/asyncfn/adapters/tencent"
 	"github.com/asyncfn/asyncfn/artifact"
-	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/spec"
 )
 
-// TestConformanceTencent runs the tencent adapter (the official SDK) against
-// the emulator's SCF API 3.0 front, with no credentials in the environment:
-// the adapter signs with placeholders, which an emulator without
-// --credentials accepts.
-func TestConformanceTencent(t *testing.T) {
-	needNode(t)
-	url := startEmulator(t)
-	conformance.Run(t, conformance.Target{Name: "tencent", Provider: "tencent", New: func(t *testing.T, svc *spec.Service) adapters.Provider {
-		p, err := tencent.New(svc, tencent.Options{Endpoint: url, Progress: io.Discard, PollInterval: 200 * time.Millisecond,
-			Getenv: func(string) (string, bool) { return "", false }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}})
+// TestConformance runs the conformance suite through the tencent adapter
+// (the official Go SDK), against the SCF API 3.0 front of an emulator
+// started in this test, with no credentials in the environment: the adapter
+// signs with placeholders, which an emulator without credentials accepts.
+func TestConformance(t *testing.T) {
+	conformance.NeedNode(t)
+	conformance.Run(t, conformance.Tencent(conformance.StartEmulator(t)))
 }
 
-// TestTencentAdapterAgainstSignedEmulator: the adapter reads the Serverless
-// Framework credentials file named by provider.credentials and signs with
-// it; a wrong key is refused with the API's code and RequestId kept; a
-// changed asyncRunEnable is refused with what to do.
-func TestTencentAdapterAgainstSignedEmulator(t *testing.T) {
-	needNode(t)
+// TestConformanceSignedEmulator: against an emulator that verifies
+// signatures, the adapter reads the Serverless Framework credentials file
+// named by provider.credentials and signs with it; a wrong key is refused
+// with the API's code and RequestId kept; a changed asyncRunEnable is
+// refused with what to do.
+func TestConformanceSignedEmulator(t *testing.T) {
+	conformance.NeedNode(t)
 	const id, key = "AKIDe2e", "e2e-secret"
-	url := startEmulatorWith(t, localemu.ServerOptions{Credentials: &localemu.Credentials{ID: id, Key: key}})
+	url := conformance.StartEmulator(t, conformance.WithCredentials(id, key))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte("exports.main_handler = async () => 'ok';\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -58,7 +49,7 @@ func TestTencentAdapterAgainstSignedEmulator(t *testing.T) {
 		Async: spec.Async{Enabled: true}}
 	newProvider := func(creds string) *tencent.Provider {
 		svc := &spec.Service{Name: "s", Region: "ap-shanghai", Dir: dir, Provider: spec.Provider{Name: "tencent", Credentials: creds}, Functions: []spec.Function{fn}}
-		p, err := tencent.New(svc, tencent.Options{Endpoint: url, Getenv: func(string) (string, bool) { return "", false }})
+		p, err := tencent.New(svc, tencent.Options{Endpoint: url, Getenv: conformance.NoEnv})
 		if err != nil {
 			t.Fatal(err)
 		}
