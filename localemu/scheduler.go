@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/runtime"
 	"github.com/asyncfn/asyncfn/localemu/store"
@@ -116,11 +117,10 @@ func (e *Engine) execute(fs *fnState, r *run) {
 	e.mu.Unlock()
 }
 
-func (oc *outcome) reusable() bool {
-	// A handled error leaves the runtime ready for the next invoke, as on Lambda;
-	// a timeout, crash or termination does not.
-	return oc.status == event.Succeeded || oc.status == event.Failed && !strings.HasPrefix(oc.errType, "Runtime.")
-}
+// kind is the attempt's Outcome.
+func (oc *outcome) kind() Outcome { return OutcomeOf(oc.status, oc.errType) }
+
+func (oc *outcome) reusable() bool { return oc.kind().ReusesInstance() }
 
 // attempt marks the event RUNNING, runs it on an instance and returns what happened.
 func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *store.Event, outcome, error) {
@@ -167,7 +167,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	if err != nil {
 		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, "Runtime.StartError", err.Error(), time.Now().UTC()
 		if errors.Is(err, context.Canceled) && e.terminating(r) {
-			oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
+			oc.status, oc.errType, oc.errMsg = event.Terminated, ErrTypeTerminated, "terminated on request"
 		}
 		e.platformLog(r, "END RequestId: %s", ev.RequestID)
 		return nil, &ev, oc, nil
@@ -192,7 +192,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 		oc.status, oc.errType, oc.errMsg = event.Failed, resp.Error.Type, resp.Error.Message
 		e.platformLog(r, "%s\t%s\tERROR\t%s: %s", oc.ended.Format(time.RFC3339Nano), ev.RequestID, resp.Error.Type, resp.Error.Message)
 	case e.terminating(r):
-		oc.status, oc.errType, oc.errMsg = event.Terminated, "Terminated", "terminated on request"
+		oc.status, oc.errType, oc.errMsg = event.Terminated, ErrTypeTerminated, "terminated on request"
 	case errors.As(err, &exit) && exit.OutOfMemoryMB > 0:
 		// The process tree outgrew memorySize, as Lambda and SCF enforce it.
 		// (RLIMIT_AS cannot do this: V8 reserves far more address space than it uses.)
@@ -293,7 +293,7 @@ func functionARN(cfg *FunctionConfig) string {
 	if region == "" {
 		region = "us-east-1"
 	}
-	if cfg.Provider == "tencent" {
+	if cfg.Provider == cloud.Tencent {
 		return "qcs::scf:" + region + ":uin/100000000001:namespace/default/function/" + cfg.Name
 	}
 	return "arn:aws:lambda:" + region + ":000000000000:function:" + cfg.Name
@@ -370,8 +370,7 @@ func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	stop := e.stopRequestedLocked(ev.RequestID)
 	e.mu.Unlock()
 
-	retry := !stop && (oc.status == event.Failed || oc.status == event.TimedOut) && ev.InvokeType == event.InvokeEvent &&
-		oc.errType != ErrTypeEventAge && oc.errType != ErrTypeFunctionRemoved && cfg != nil && ev.Attempts <= cfg.RetryAttempts()
+	retry := !stop && oc.kind().Retryable() && ev.InvokeType == event.InvokeEvent && cfg != nil && ev.Attempts <= cfg.RetryAttempts()
 	if retry && time.Since(ev.CreatedAt) >= cfg.MaxEventAge() {
 		// Old enough already: it ends here, and says why.
 		retry = false
@@ -441,8 +440,8 @@ func (e *Engine) sendDestination(ev store.Event) {
 	target, condition := cfg.Async.OnFailure, "RetriesExhausted"
 	if ev.Status == event.Succeeded {
 		target, condition = cfg.Async.OnSuccess, "Success"
-	} else if ev.ErrorType == ErrTypeEventAge {
-		condition = "EventAgeExceeded"
+	} else if OutcomeOf(ev.Status, ev.ErrorType) == OutcomeEventAge {
+		condition = ErrTypeEventAge // the destination condition has the same name
 	}
 	if target == "" {
 		return

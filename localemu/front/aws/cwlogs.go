@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/store"
 )
@@ -152,7 +153,7 @@ func (s *Front) cwDescribeLogGroups(c *awsCall) {
 	}{LogGroups: []group{}}
 	for i := start; i < len(fns); i++ {
 		cfg, err := localemu.DecodeConfig(fns[i].Config)
-		if err != nil || cfg.Provider != "aws" {
+		if err != nil || cfg.Provider != cloud.AWS {
 			continue
 		}
 		name := cwLogGroupPrefix + fns[i].Name

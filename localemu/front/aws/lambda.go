@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/front"
@@ -330,7 +331,7 @@ func (s *Front) createFunction(c *awsCall) {
 		c.engineFail(err)
 		return
 	}
-	cfg := localemu.FunctionConfig{Name: name, Provider: "aws", Region: c.region}
+	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.AWS, Region: c.region}
 	in.apply(&cfg)
 	f, err := s.engine.Deploy(c.r.Context(), cfg, in.Code.ZipFile)
 	if err != nil {
@@ -368,7 +369,7 @@ func (s *Front) listFunctions(c *awsCall) {
 	}{Functions: []lambdaFunction{}}
 	for i := start; i < len(fns) && len(out.Functions) < max; i++ {
 		cfg, err := localemu.DecodeConfig(fns[i].Config)
-		if err != nil || cfg.Provider != "aws" {
+		if err != nil || cfg.Provider != cloud.AWS {
 			continue // Tencent functions are not Lambda functions
 		}
 		out.Functions = append(out.Functions, lambdaConfiguration(fns[i], cfg))

@@ -65,7 +65,7 @@ func logLineInfo(l store.LogLine) nativeapi.LogLineInfo {
 }
 
 func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
-	front.WriteJSON(w, status, map[string]nativeapi.APIError{"error": {Code: code, Message: msg}})
+	front.WriteJSON(w, status, nativeapi.ErrorBody{Error: nativeapi.APIError{Code: code, Message: msg}})
 }
 
 // fail maps an engine error onto an HTTP status and code.
@@ -256,7 +256,7 @@ func (s *Front) listEvents(w http.ResponseWriter, r *http.Request) {
 	for _, ev := range evs {
 		out = append(out, eventInfo(ev, false))
 	}
-	front.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "total": total})
+	front.WriteJSON(w, http.StatusOK, nativeapi.EventPage{Events: out, Total: total})
 }
 
 func (s *Front) getEvent(w http.ResponseWriter, r *http.Request) {
@@ -384,7 +384,7 @@ func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 		out = append(out, logLineInfo(l))
 		cursor = strconv.FormatInt(l.Seq, 10)
 	}
-	front.WriteJSON(w, http.StatusOK, map[string]any{"lines": out, "cursor": cursor})
+	front.WriteJSON(w, http.StatusOK, nativeapi.LogPage{Lines: out, Cursor: cursor})
 }
 
 // logStream serves a live tail as Server-Sent Events: each line is an

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/runtime"
@@ -444,7 +445,7 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := localemu.FunctionConfig{Name: name, Provider: "tencent", Runtime: str(req.Runtime), Handler: str(req.Handler), MemorySize: 128, Timeout: 3,
+	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.Tencent, Runtime: str(req.Runtime), Handler: str(req.Handler), MemorySize: 128, Timeout: 3,
 		Environment: env, Description: str(req.Description), Async: localemu.AsyncConfig{Enabled: async, Trace: trace}}
 	if cfg.Runtime == "" {
 		cfg.Runtime = defaultRuntime
@@ -571,7 +572,7 @@ func (s *Front) listFunctions(ctx context.Context, body []byte) (any, error) {
 	var out []functionInfo
 	for _, f := range fns {
 		cfg, err := localemu.DecodeConfig(f.Config)
-		if err != nil || cfg.Provider != "tencent" {
+		if err != nil || cfg.Provider != cloud.Tencent {
 			continue // functions deployed through the Lambda front are not SCF's
 		}
 		if k := str(req.SearchKey); k != "" && !strings.Contains(f.Name, k) {
@@ -784,18 +785,14 @@ func errorText(errType, msg string) string {
 
 // retCodeOf is the status code of a finished event or attempt.
 func retCodeOf(st event.Status, errType string) int64 {
-	switch st {
-	case event.Succeeded:
+	switch localemu.OutcomeOf(st, errType) {
+	case localemu.OutcomeSucceeded:
 		return 0
-	case event.TimedOut:
+	case localemu.OutcomeTimedOut:
 		return codeTimeout
-	case event.Terminated:
-		return codeProcessEnd
-	}
-	if errType == localemu.ErrTypeOutOfMemory {
+	case localemu.OutcomeOutOfMemory:
 		return codeMemory
-	}
-	if strings.HasPrefix(errType, "Runtime.") {
+	case localemu.OutcomeTerminated, localemu.OutcomeCrashed:
 		return codeProcessEnd
 	}
 	return codeUserError
