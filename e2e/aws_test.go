@@ -13,9 +13,8 @@ import (
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/adapters/aws"
+	"github.com/asyncfn/asyncfn/adapters/conformance"
 	"github.com/asyncfn/asyncfn/artifact"
-	"github.com/asyncfn/asyncfn/localemu/front"
-	"github.com/asyncfn/asyncfn/localemu/server"
 	"github.com/asyncfn/asyncfn/spec"
 )
 
@@ -39,7 +38,7 @@ func TestAWSCLIEventInvoke(t *testing.T) {
 	if err != nil {
 		t.Skip("the aws CLI is not installed (apt-get install awscli, or AWS CLI v2): skipping the aws CLI test")
 	}
-	url := startEmulatorWith(t, server.Options{Credentials: &front.Credentials{ID: "AKIDAWSCLITEST", Key: "aws-cli-secret"}})
+	url := startEmulator(t, conformance.WithCredentials("AKIDAWSCLITEST", "aws-cli-secret"))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte("exports.h = async (e) => { console.log('got', JSON.stringify(e)); return e; };\n"), 0o644); err != nil {
 		t.Fatal(err)

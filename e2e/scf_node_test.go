@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncfn/asyncfn/localemu/front"
-	"github.com/asyncfn/asyncfn/localemu/server"
+	"github.com/asyncfn/asyncfn/adapters/conformance"
 )
 
 // scfNodePackage is the Tencent Cloud Node.js SDK (SCF service package) the
@@ -102,7 +101,7 @@ func runSCFNode(t *testing.T, modules, endpoint, id, key, fn string) ([]byte, []
 func TestSCFNodeSDK(t *testing.T) {
 	modules := scfNodeModules(t)
 	const id, key = "AKIDnodetest", "node-secret-key"
-	url := startEmulatorWith(t, server.Options{Credentials: &front.Credentials{ID: id, Key: key}})
+	url := startEmulator(t, conformance.WithCredentials(id, key))
 
 	stdout, stderr, err := runSCFNode(t, modules, url, id, key, "node-sdk-fn")
 	if err != nil {
