@@ -1,11 +1,14 @@
-// Package localemu is the local emulator: an engine that runs functions as
-// real processes with the asynchronous-event semantics of Tencent SCF's async
-// mode and Lambda's async invoke (an id at once, status, retries, logs, terminate),
-// durable across restarts, and the HTTP fronts that expose it.
+// Package localemu is the local emulator's engine: it runs functions as real
+// processes with the asynchronous-event semantics of Tencent SCF's async mode
+// and Lambda's async invoke (an id at once, status, retries, event age, logs,
+// terminate), durable across restarts. Its Go API — Engine and its methods,
+// the error kinds (Kind) and attempt outcomes (Outcome) — is all that the wire
+// protocols in localemu/front see; localemu/server puts them on one port.
 //
 // An event is committed to the store before its RequestId is returned; from
-// then on the engine only moves it forward through the statuses of package
-// event, and a restart picks up whatever was in flight.
+// then on the engine keeps one in-memory record of it until it is terminal,
+// only moves it forward through the statuses of package event, and a restart
+// picks up whatever was in flight.
 package localemu
 
 import (
