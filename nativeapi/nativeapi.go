@@ -122,6 +122,13 @@ type EventInfo struct {
 	AttemptList  []AttemptInfo   `json:"attemptList,omitempty"`
 }
 
+// EventPage is the answer of GET /v1/functions/{name}/events: one page of
+// the events that match and how many match in all.
+type EventPage struct {
+	Events []EventInfo `json:"events"`
+	Total  int         `json:"total"`
+}
+
 // AttemptInfo is one attempt of an event.
 type AttemptInfo struct {
 	N            int          `json:"n"`
@@ -156,7 +163,19 @@ type LogLineInfo struct {
 	Text      string    `json:"text"`
 }
 
-// APIError is the native API's error body: {"error":{"code","message"}}.
+// LogPage is the answer of GET /v1/logs; Cursor resumes after its last line
+// (with no lines, it is the cursor the request started from).
+type LogPage struct {
+	Lines  []LogLineInfo `json:"lines"`
+	Cursor string        `json:"cursor"`
+}
+
+// ErrorBody is the body of every error answer: {"error":{"code","message"}}.
+type ErrorBody struct {
+	Error APIError `json:"error"`
+}
+
+// APIError is what went wrong: a stable code and a message for people.
 type APIError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
+	"github.com/asyncfn/asyncfn/nativeapi"
 	"github.com/asyncfn/asyncfn/spec"
 )
 
@@ -42,46 +44,6 @@ func New(endpoint string, svc *spec.Service) (*Provider, error) {
 	return &Provider{base: strings.TrimRight(endpoint, "/"), shown: strings.TrimRight(u.Redacted(), "/"), client: &http.Client{}, service: svc}, nil
 }
 
-// functionConfig mirrors the emulator's deploy configuration on the wire.
-type functionConfig struct {
-	Name                string            `json:"name"`
-	Provider            string            `json:"provider"`
-	Runtime             string            `json:"runtime"`
-	Handler             string            `json:"handler"`
-	MemorySize          int               `json:"memorySize"`
-	Timeout             int               `json:"timeout"`
-	Environment         map[string]string `json:"environment,omitempty"`
-	Description         string            `json:"description,omitempty"`
-	Region              string            `json:"region,omitempty"`
-	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
-	Async               struct {
-		Enabled       bool   `json:"enabled,omitempty"`
-		Trace         bool   `json:"trace,omitempty"`
-		RetryAttempts *int   `json:"retryAttempts,omitempty"`
-		MaxEventAge   int    `json:"maxEventAge,omitempty"`
-		OnSuccess     string `json:"onSuccess,omitempty"`
-		OnFailure     string `json:"onFailure,omitempty"`
-		Durable       *struct {
-			ExecutionTimeout      int `json:"executionTimeout,omitempty"`
-			RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
-		} `json:"durable,omitempty"`
-	} `json:"async"`
-}
-
-type functionInfo struct {
-	Name       string `json:"name"`
-	Version    int    `json:"version"`
-	State      string `json:"state"`
-	CodeSHA256 string `json:"codeSha256"`
-}
-
-type apiErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // destination maps a destination naming a function of the service onto its
 // deployed name; ARNs and unknown names pass through.
 func (p *Provider) destination(target string) string {
@@ -94,30 +56,28 @@ func (p *Provider) destination(target string) string {
 	return target
 }
 
-// Deploy uploads the code and configuration; the emulator activates it at once.
-func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
-	cfg := functionConfig{Name: fn.DeployedName, Runtime: fn.Runtime, Handler: fn.Handler, MemorySize: fn.MemorySize, Timeout: fn.Timeout,
+// functionConfig is fn's configuration as the emulator takes it.
+func (p *Provider) functionConfig(fn spec.Function) nativeapi.FunctionConfig {
+	cfg := nativeapi.FunctionConfig{Name: fn.DeployedName, Runtime: fn.Runtime, Handler: fn.Handler, MemorySize: fn.MemorySize, Timeout: fn.Timeout,
 		Environment: fn.Environment, Description: fn.Description, ReservedConcurrency: fn.ReservedConcurrency}
 	if p.service != nil {
-		cfg.Provider, cfg.Region = p.service.Provider.Name, p.service.Region
+		cfg.Provider, cfg.Region = cloud.Provider(p.service.Provider.Name), p.service.Region
 	}
-	cfg.Async.Enabled, cfg.Async.Trace = fn.Async.Enabled, fn.Async.Trace
-	cfg.Async.RetryAttempts, cfg.Async.MaxEventAge = fn.Async.RetryAttempts, fn.Async.MaxEventAge
-	cfg.Async.OnSuccess, cfg.Async.OnFailure = p.destination(fn.Async.OnSuccess), p.destination(fn.Async.OnFailure)
+	cfg.Async = nativeapi.AsyncConfig{Enabled: fn.Async.Enabled, Trace: fn.Async.Trace, RetryAttempts: fn.Async.RetryAttempts, MaxEventAge: fn.Async.MaxEventAge,
+		OnSuccess: p.destination(fn.Async.OnSuccess), OnFailure: p.destination(fn.Async.OnFailure)}
 	if d := fn.Async.Durable; d != nil {
-		cfg.Async.Durable = &struct {
-			ExecutionTimeout      int `json:"executionTimeout,omitempty"`
-			RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
-		}{d.ExecutionTimeout, d.RetentionPeriodInDays}
+		cfg.Async.Durable = &nativeapi.DurableConfig{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
 	}
-	body, err := json.Marshal(struct {
-		Config functionConfig `json:"config"`
-		Zip    []byte         `json:"zip,omitempty"`
-	}{cfg, code.Zip})
+	return cfg
+}
+
+// Deploy uploads the code and configuration; the emulator activates it at once.
+func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
+	body, err := json.Marshal(nativeapi.DeployRequest{Config: p.functionConfig(fn), Zip: code.Zip})
 	if err != nil {
 		return adapters.Deployment{}, err
 	}
-	var info functionInfo
+	var info nativeapi.FunctionInfo
 	status, err := p.do(ctx, http.MethodPut, "/v1/functions/"+url.PathEscape(fn.DeployedName), nil, body, &info)
 	if err != nil {
 		return adapters.Deployment{}, err
@@ -144,7 +104,7 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 	if opts.DurableName != "" {
 		q.Set("durableName", opts.DurableName)
 	}
-	var ev adapters.Event
+	var ev nativeapi.EventInfo
 	if _, err := p.do(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(fn)+"/invocations", q, payload, &ev); err != nil {
 		return adapters.Invocation{}, err
 	}
@@ -194,15 +154,30 @@ func eventQuery(q adapters.EventQuery) url.Values {
 }
 
 func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
-	var page adapters.EventPage
-	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events", eventQuery(q), nil, &page)
-	return page, err
+	var page nativeapi.EventPage
+	if _, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events", eventQuery(q), nil, &page); err != nil {
+		return adapters.EventPage{}, err
+	}
+	out := adapters.EventPage{Events: make([]adapters.Event, len(page.Events)), Total: page.Total}
+	for i, ev := range page.Events {
+		out.Events[i] = eventOf(ev)
+	}
+	return out, nil
 }
 
 func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Event, error) {
-	var ev adapters.Event
-	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID), nil, nil, &ev)
-	return ev, err
+	var ev nativeapi.EventInfo
+	if _, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID), nil, nil, &ev); err != nil {
+		return adapters.Event{}, err
+	}
+	return eventOf(ev), nil
+}
+
+// eventOf is an event of the native API as adapters show it.
+func eventOf(ev nativeapi.EventInfo) adapters.Event {
+	return adapters.Event{RequestID: ev.RequestID, Function: ev.Function, Qualifier: ev.Qualifier, InvokeType: ev.InvokeType, Status: ev.Status,
+		Attempts: ev.Attempts, CreatedAt: ev.CreatedAt, StartedAt: ev.StartedAt, EndedAt: ev.EndedAt, DurationMs: ev.DurationMs,
+		MaxMemoryMB: ev.MaxMemoryMB, Result: ev.Result, ResultText: ev.ResultText, ErrorType: ev.ErrorType, ErrorMessage: ev.ErrorMessage}
 }
 
 func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace time.Duration) error {
@@ -215,14 +190,16 @@ func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace ti
 }
 
 func (p *Provider) Stats(ctx context.Context, fn string, q adapters.EventQuery) (adapters.Stats, error) {
-	var st adapters.Stats
-	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/stats", eventQuery(q), nil, &st)
-	return st, err
+	var st nativeapi.StatsInfo
+	if _, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/stats", eventQuery(q), nil, &st); err != nil {
+		return adapters.Stats{}, err
+	}
+	return adapters.Stats{Function: st.Function, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs}, nil
 }
 
-type logLine struct {
-	adapters.LogLine
-	Seq int64 `json:"seq"`
+// logLineOf is a log line of the native API as adapters show it.
+func logLineOf(l nativeapi.LogLineInfo) adapters.LogLine {
+	return adapters.LogLine{Time: l.Time, Function: l.Function, RequestID: l.RequestID, Stream: l.Stream, Text: l.Text, Cursor: l.Cursor}
 }
 
 func logValues(q adapters.LogQuery) url.Values {
@@ -251,15 +228,12 @@ func (p *Provider) collectLogs(ctx context.Context, q adapters.LogQuery) ([]adap
 	for {
 		v := logValues(q)
 		v.Set("limit", "1000")
-		var page struct {
-			Lines  []logLine `json:"lines"`
-			Cursor string    `json:"cursor"`
-		}
+		var page nativeapi.LogPage
 		if _, err := p.do(ctx, http.MethodGet, "/v1/logs", v, nil, &page); err != nil {
 			return nil, err
 		}
 		for _, l := range page.Lines {
-			all = append(all, l.LogLine)
+			all = append(all, logLineOf(l))
 			if q.Limit > 0 && len(all) >= q.Limit {
 				return all, nil
 			}
@@ -370,14 +344,14 @@ func (s *sseStream) readEvent() (adapters.LogLine, error) {
 			if data == "" {
 				continue
 			}
-			var l logLine
+			var l nativeapi.LogLineInfo
 			if err := json.Unmarshal([]byte(data), &l); err != nil {
 				return adapters.LogLine{}, fmt.Errorf("local: bad log event: %w", err)
 			}
 			if id != "" {
 				s.cursor = id
 			}
-			return l.LogLine, nil
+			return logLineOf(l), nil
 		case strings.HasPrefix(raw, "id:"):
 			id = strings.TrimSpace(raw[3:])
 		case strings.HasPrefix(raw, "data:"):
@@ -428,7 +402,7 @@ func (p *Provider) do(ctx context.Context, method, path string, q url.Values, bo
 
 func decodeError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var body apiErrorBody
+	var body nativeapi.ErrorBody
 	apiErr := &adapters.APIError{Provider: "local", HTTPStatus: resp.StatusCode, Code: resp.Status, Message: strings.TrimSpace(string(b))}
 	if json.Unmarshal(b, &body) == nil && body.Error.Code != "" {
 		apiErr.Code, apiErr.Message = body.Error.Code, body.Error.Message
