@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/asyncfn/asyncfn/artifact"
+	"github.com/asyncfn/asyncfn/cloud"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 type bench struct {
@@ -143,25 +145,26 @@ func (b *bench) deploy(ctx context.Context, f fnSpec) error {
 		return err
 	}
 	retries := 0
-	provider := cmpStr(f.provider, "aws")
-	cfg := map[string]any{
-		"name": f.name, "provider": provider, "runtime": f.runtime, "handler": f.handler,
-		"memorySize": cmp(f.memory, 128), "timeout": cmp(f.timeout, 60),
-		"reservedConcurrency": f.reserved,
-		"async":               map[string]any{"retryAttempts": retries},
-	}
+	cfg := nativeapi.FunctionConfig{Name: f.name, Provider: cloud.Provider(cmpStr(f.provider, string(cloud.AWS))), Runtime: f.runtime, Handler: f.handler,
+		MemorySize: cmp(f.memory, 128), Timeout: cmp(f.timeout, 60), ReservedConcurrency: &f.reserved,
+		Async: nativeapi.AsyncConfig{RetryAttempts: &retries}}
 	// An identical redeploy would still make a new version and discard the
 	// warm instances: keep the deployed one when code and settings match.
-	var cur functionInfo
-	if _, err := b.do(ctx, "GET", fnPath(f.name), nil, &cur); err == nil && cur.CodeSHA256 == info.SHA256 {
-		rc, to, rt, prov := cur.settings()
-		if rc == f.reserved && to == cmp(f.timeout, 60) && rt == f.runtime && prov == provider {
-			return nil
-		}
+	var cur nativeapi.FunctionInfo
+	if _, err := b.do(ctx, "GET", fnPath(f.name), nil, &cur); err == nil && cur.CodeSHA256 == info.SHA256 && sameSettings(cur.Config, cfg) {
+		return nil
 	}
-	body, _ := json.Marshal(deployRequest{Config: cfg, Zip: zip})
+	body, _ := json.Marshal(nativeapi.DeployRequest{Config: cfg, Zip: zip})
 	_, err = b.do(ctx, "PUT", fnPath(f.name), body, nil)
 	return err
+}
+
+// sameSettings reports whether the deployed configuration has the settings
+// deploy sets that matter to a run: reserved concurrency, timeout, runtime
+// and provider.
+func sameSettings(deployed, cfg nativeapi.FunctionConfig) bool {
+	return deployed.ReservedConcurrency != nil && *deployed.ReservedConcurrency == *cfg.ReservedConcurrency &&
+		deployed.Timeout == cfg.Timeout && deployed.Runtime == cfg.Runtime && deployed.Provider == cfg.Provider
 }
 
 func cmpStr(v, def string) string {
@@ -179,8 +182,8 @@ func cmp(v, def int) int {
 }
 
 // events lists the function's events matching the query.
-func (b *bench) events(ctx context.Context, fn, query string) (eventList, error) {
-	var l eventList
+func (b *bench) events(ctx context.Context, fn, query string) (nativeapi.EventPage, error) {
+	var l nativeapi.EventPage
 	_, err := b.do(ctx, "GET", fnPath(fn)+"/events?"+query, nil, &l)
 	return l, err
 }
@@ -191,8 +194,8 @@ func (b *bench) count(ctx context.Context, fn, query string) (int, error) {
 	return l.Total, err
 }
 
-func (b *bench) event(ctx context.Context, fn, id string) (eventInfo, error) {
-	var ev eventInfo
+func (b *bench) event(ctx context.Context, fn, id string) (nativeapi.EventInfo, error) {
+	var ev nativeapi.EventInfo
 	_, err := b.do(ctx, "GET", fnPath(fn)+"/events/"+id, nil, &ev)
 	return ev, err
 }
@@ -202,15 +205,15 @@ func (b *bench) terminate(ctx context.Context, fn, id string) error {
 	return err
 }
 
-func (b *bench) invoke(ctx context.Context, fn, typ string, payload []byte) (eventInfo, error) {
-	var ev eventInfo
+func (b *bench) invoke(ctx context.Context, fn, typ string, payload []byte) (nativeapi.EventInfo, error) {
+	var ev nativeapi.EventInfo
 	_, err := b.do(ctx, "POST", fnPath(fn)+"/invocations?type="+typ, payload, &ev)
 	return ev, err
 }
 
 // logs returns the log lines of one request.
-func (b *bench) logs(ctx context.Context, requestID string) (logLines, error) {
-	var l logLines
+func (b *bench) logs(ctx context.Context, requestID string) (nativeapi.LogPage, error) {
+	var l nativeapi.LogPage
 	_, err := b.do(ctx, "GET", "/v1/logs?requestId="+requestID, nil, &l)
 	return l, err
 }

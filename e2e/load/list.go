@@ -18,6 +18,7 @@ import (
 
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // seed inserts o.seed terminal events straight into the store of
@@ -101,7 +102,7 @@ func (b *bench) list(ctx context.Context, res *result) error {
 	res.set("functionEvents", total)
 	var out []map[string]any
 	for _, q := range queries {
-		var l eventList
+		var l nativeapi.EventPage
 		query := func(int) error {
 			var err error
 			l, err = b.events(ctx, o.function, q.q)

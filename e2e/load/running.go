@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 const sleepJS = `exports.handler = async (event) => {
@@ -228,7 +230,7 @@ func (b *bench) overhead(ctx context.Context, res *result) error {
 	if _, err := repeat(20, syncInvoke); err != nil { // the first starts the instance
 		return fmt.Errorf("warm-up sync invoke: %w", err)
 	}
-	runs := make([]eventInfo, o.syncInvokes)
+	runs := make([]nativeapi.EventInfo, o.syncInvokes)
 	rtts, err := repeat(o.syncInvokes, func(i int) error {
 		var err error
 		runs[i], err = b.invoke(ctx, "bench-noop", "RequestResponse", payload)

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // tailJS prints rate lines/s for durationMs, each carrying the wall-clock
@@ -83,7 +85,7 @@ func (b *bench) tail(ctx context.Context, res *result) error {
 		return fmt.Errorf("invoke: %w", err)
 	}
 	// Wait for the event to end, then give subscribers a moment for the tail.
-	var final eventInfo
+	var final nativeapi.EventInfo
 	if _, err := poll(time.Now().Add(o.duration+60*time.Second), 200*time.Millisecond, func() (bool, error) {
 		var err error
 		final, err = b.event(ctx, o.function, ev.RequestID)
