@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/asyncfn/asyncfn/spec"
 )
 
 // printOptions: asyncfn print.
@@ -15,19 +20,26 @@ type printOptions struct {
 func printCommand(g *Globals, io IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "print",
-		Usage: "print the resolved configuration (YAML, or JSON with --output json)",
+		Usage: "print the resolved configuration (YAML, or JSON with --output json), as serverless print does",
 		Action: func(c *ucli.Context) error {
 			return runPrint(&printOptions{Globals: g, IO: io})
 		},
 	}
 }
 
+// runPrint prints what `serverless print` prints: a file the Framework
+// reads is printed even where asyncfn could not deploy it (a CloudFormation
+// function as a destination, a limit of the cloud's API); those problems
+// are warnings here, and errors for validate and deploy.
 func runPrint(o *printOptions) error {
-	loaded, err := loadService(o.Globals, o.IO)
+	loaded, err := loadForPrint(o.Globals, o.IO)
 	if err != nil {
 		return err
 	}
 	printWarnings(o.IO.Err, loaded.Warnings)
+	for _, e := range loaded.DeployErrors {
+		fmt.Fprintln(o.IO.Err, "Warning:", e.Error()+" (asyncfn validate and deploy refuse this)")
+	}
 	var out []byte
 	if o.JSON() {
 		out, err = loaded.JSON()
@@ -96,4 +108,42 @@ func runValidate(o *validateOptions) error {
 	fmt.Fprintf(o.IO.Out, "%s: valid (service %s, provider %s, stage %s, region %s, %d function(s), %d warning(s))\n",
 		svc.File, svc.Name, svc.Provider.Name, svc.Stage, svc.Region, len(svc.Functions), len(loaded.Warnings))
 	return nil
+}
+
+// loadForPrint is loadService with spec.LoadForPrint: the same file, stage,
+// region, params and environment.
+func loadForPrint(g *Globals, io IO) (*spec.Loaded, error) {
+	path := g.ConfigFile
+	if path == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		if path, err = spec.Find(dir); err != nil {
+			return nil, &usageError{err.Error()}
+		}
+	}
+	opts := spec.Options{Stage: g.Stage, Region: g.Region, Opts: map[string]string{}, Params: map[string]string{}, Env: io.Getenv}
+	if g.Stage != "" {
+		opts.Opts["stage"] = g.Stage
+	}
+	if g.Region != "" {
+		opts.Opts["region"] = g.Region
+	}
+	for _, p := range g.Params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usagef("--param %q: use KEY=VALUE", p)
+		}
+		opts.Params[k] = v
+	}
+	loaded, err := spec.LoadForPrint(path, opts)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return nil, err
+		}
+		return nil, &usageError{err.Error()}
+	}
+	return loaded, nil
 }

@@ -8,11 +8,11 @@ import (
 // builder turns the resolved document into the Service model, collecting
 // errors and warnings as it goes.
 type builder struct {
-	file  string
-	opts  map[string]string
-	mode  string // configValidationMode: warn, error or off
-	errs  []*Error
-	warns []*Error
+	file     string
+	opts     map[string]string
+	mode     string // configValidationMode: warn, error or off
+	provider string // provider.name as written (aws, tencent, or another)
+	found    []finding
 }
 
 func (b *builder) build(root *value) *Service {
@@ -22,7 +22,7 @@ func (b *builder) build(root *value) *Service {
 		case "warn", "error", "off":
 			b.mode = m
 		default:
-			b.errorf(v, "configValidationMode", "%s is not a validation mode (warn, error, off)", quoteValue(v))
+			b.schemaf(v, "configValidationMode", "%s is not a validation mode (warn, error, off)", quoteValue(v))
 		}
 	}
 	if root.get("component") != nil {
@@ -46,21 +46,27 @@ func (b *builder) framework(root *value) *Service {
 
 	switch sv := root.get("service"); {
 	case sv.isNull():
-		b.errorf(root, "service", "service is required (the service name)")
+		b.fatalf(root, "service", "service is required (the service name)")
 	case sv.kind == kindMap: // older files; Framework v3 wants a string
 		svc.Name, _ = b.str(sv.get("name"), "service.name")
 		if svc.Name == "" {
-			b.errorf(sv, "service.name", "service.name is required")
+			b.fatalf(sv, "service.name", "service.name is required")
 		}
 		b.checkServiceName(sv.get("name"), "service.name", svc.Name)
 	default:
 		svc.Name, _ = b.str(sv, "service")
 		b.checkServiceName(sv, "service", svc.Name)
 	}
+	// The name in generated function names: the Framework writes a service
+	// name YAML typed as a number or boolean as JavaScript prints it.
+	docName := svc.Name
+	if sv := root.get("service"); sv.is(kindNumber) || sv.is(kindBool) {
+		docName = stageString(sv)
+	}
 
 	pv := root.get("provider")
 	if pv.isNull() {
-		b.errorf(root, "provider", "provider is required (provider.name: aws or tencent)")
+		b.fatalf(root, "provider", "provider is required (provider.name: aws or tencent)")
 		return svc
 	}
 	if pv.kind == kindString { // `provider: aws`, as the Framework accepts
@@ -70,17 +76,22 @@ func (b *builder) framework(root *value) *Service {
 		pv = m
 	}
 	if pv.kind != kindMap {
-		b.errorf(pv, "provider", "must be a mapping, not %s", describe(pv))
+		b.fatalf(pv, "provider", "must be a mapping, not %s", describe(pv))
 		return svc
 	}
 	name, _ := b.str(pv.get("name"), "provider.name")
+	b.provider = name
 	switch name {
 	case "aws", "tencent":
 	case "":
-		b.errorf(pv, "provider.name", "provider.name is required: aws or tencent")
+		b.fatalf(pv, "provider.name", "provider.name is required: aws or tencent")
 		return svc
 	default:
-		b.errorf(pv.get("name"), "provider.name", "unknown provider %q: asyncfn deploys to aws or tencent", name)
+		// The Framework prints a service of any provider (it only warns
+		// that no plugin gives that provider a schema).
+		b.deployf(pv.get("name"), "provider.name", "unknown provider %q: asyncfn deploys to aws or tencent", name)
+		b.normalize(root, pv, docName, name)
+		moveNullsLast(root)
 		return svc
 	}
 	svc.Provider.Name = name
@@ -90,7 +101,7 @@ func (b *builder) framework(root *value) *Service {
 		b.checkKeys(pv, "provider", tencentProviderKeys)
 	}
 
-	b.normalize(root, pv, svc.Name, name)
+	b.normalize(root, pv, docName, name)
 
 	svc.Stage = b.opts["stage"]
 	if svc.Stage == "" {
@@ -135,33 +146,106 @@ func (b *builder) framework(root *value) *Service {
 		for i, k := range fns.keys {
 			each(k, fns.items[i], joinPath("functions", k))
 		}
-	case fns.kind == kindList: // a list of maps, each with one or more functions
-		for i, item := range fns.items {
-			p := "functions." + strconv.Itoa(i)
-			if item.kind != kindMap {
-				b.errorf(item, p, "must be a mapping of function names to functions, not %s", describe(item))
+	case fns.kind == kindList: // an item normalize could not merge, reported there
+	default:
+		b.fatalf(fns, "functions", "must be a mapping of function names to functions, not %s", describe(fns))
+	}
+	if name == "aws" {
+		// After the model is built, so that validate still shows a
+		// handler YAML typed as a number as the mistake it likely is.
+		coerceAWSStrings(root)
+	}
+	moveNullsLast(root)
+	return svc
+}
+
+// moveNullsLast moves every null-valued key to the end of its mapping, as
+// the Framework's schema validation leaves them (for any provider): it
+// deletes them before validating (an AJV workaround) and sets them again
+// after.
+func moveNullsLast(v *value) {
+	switch v.kind {
+	case kindMap:
+		var keys, nullKeys []string
+		var items, nulls []*value
+		for i, it := range v.items {
+			if it.isNull() {
+				nullKeys, nulls = append(nullKeys, v.keys[i]), append(nulls, it)
 				continue
 			}
-			for j, k := range item.keys {
-				each(k, item.items[j], joinPath(p, k))
+			keys, items = append(keys, v.keys[i]), append(items, it)
+			moveNullsLast(it)
+		}
+		v.keys, v.items = append(keys, nullKeys...), append(items, nulls...)
+	case kindList:
+		for _, it := range v.items {
+			moveNullsLast(it)
+		}
+	}
+}
+
+// coerceAWSStrings gives the string settings asyncfn reads the form the
+// Framework's AWS schema validator (AJV, coerceTypes: array) gives them
+// before print shows them: a number or boolean becomes its string, and a
+// scalar where a list of strings belongs becomes a one-item list.
+func coerceAWSStrings(root *value) {
+	coerce(root, "service", kindString)
+	pv := root.get("provider")
+	for _, k := range []string{"role", "profile", "deploymentPrefix"} {
+		coerce(pv, k, kindString)
+	}
+	if iam := pv.get("iam"); iam.is(kindMap) {
+		coerce(iam, "role", kindString)
+	}
+	coercePackage(root.get("package"))
+	fns := root.get("functions")
+	if !fns.is(kindMap) {
+		return
+	}
+	for i, fv := range fns.items {
+		if !fv.is(kindMap) || !functionKeyRE.MatchString(fns.keys[i]) {
+			continue // the schema applies to functions under valid names only
+		}
+		for _, k := range []string{"handler", "name", "description"} {
+			coerce(fv, k, kindString)
+		}
+		if d := fv.get("destinations"); d.is(kindMap) {
+			coerce(d, "onSuccess", kindString)
+			coerce(d, "onFailure", kindString)
+		}
+		coercePackage(fv.get("package"))
+	}
+}
+
+func coercePackage(pk *value) {
+	if !pk.is(kindMap) {
+		return
+	}
+	coerce(pk, "artifact", kindString)
+	for _, k := range []string{"patterns", "include", "exclude"} {
+		i := pk.index(k)
+		if i < 0 {
+			continue
+		}
+		v := pk.items[i]
+		switch v.kind {
+		case kindString, kindNumber, kindBool:
+			s, _ := coerceString(v)
+			pk.items[i] = &value{kind: kindList, items: []*value{newString(s, v.line, v.col)}, line: v.line, col: v.col}
+		case kindList:
+			for j, it := range v.items {
+				if it.kind == kindNumber || it.kind == kindBool {
+					s, _ := coerceString(it)
+					v.items[j] = newString(s, it.line, it.col)
+				}
 			}
 		}
-	default:
-		b.errorf(fns, "functions", "must be a mapping of function names to functions, not %s", describe(fns))
 	}
-	seen := map[string]bool{}
-	for _, f := range svc.Functions {
-		if seen[f.Name] {
-			b.errorf(fns, "functions", "function %q is declared twice", f.Name)
-		}
-		seen[f.Name] = true
-	}
-	return svc
 }
 
 func (b *builder) checkServiceName(v *value, path, name string) {
 	if name != "" && !serviceNameRE.MatchString(name) {
-		b.errorf(v, path, "service name %q must start with a letter and hold only letters, digits and - (at least 2 characters)", name)
+		b.schemaf(v, path, "service name %q must start with a letter and hold only letters, digits and - (at least 2 characters)", name)
 	}
 }
 
@@ -188,6 +272,9 @@ func (b *builder) role(pv *value) string {
 // AWS provider and package plugins, and its schema validator's type
 // coercion), so that Loaded.JSON matches print.
 func (b *builder) normalize(root, pv *value, service, provider string) {
+	for _, key := range []string{"resources", "functions"} {
+		b.mergeList(root, key)
+	}
 	if pv.get("stage").isNull() {
 		pv.set("stage", newString("dev", 0, 0))
 	}
@@ -196,16 +283,13 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 		stage = stageString(pv.get("stage"))
 	}
 	if provider == "aws" {
-		region := b.opts["region"]
-		if region == "" {
-			if r := pv.get("region"); !jsFalsyOrNull(r) {
-				region = stageString(r)
-			}
+		// AwsProvider sets provider.region to --region, else the region as
+		// written, else the default.
+		if region := b.opts["region"]; region != "" {
+			pv.set("region", newString(region, 0, 0))
+		} else if jsFalsyOrNull(pv.get("region")) {
+			pv.set("region", newString(awsDefaultRegion, 0, 0))
 		}
-		if region == "" {
-			region = awsDefaultRegion
-		}
-		pv.set("region", newString(region, 0, 0))
 		if pv.get("versionFunctions").isNull() {
 			pv.set("versionFunctions", &value{kind: kindBool, b: true})
 		}
@@ -216,6 +300,7 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 			}
 			pk.set("artifactsS3KeyDirname", newString(prefix+"/"+service+"/"+stage+"/code-artifacts", 0, 0))
 		}
+		coerce(pv, "stage", kindString)
 		coerce(pv, "lambdaHashingVersion", kindString)
 		coerce(pv, "memorySize", kindNumber)
 		coerce(pv, "timeout", kindNumber)
@@ -239,7 +324,9 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 			fv.set("events", &value{kind: kindList, items: []*value{}})
 		}
 		if jsFalsyOrNull(fv.get("name")) {
-			fv.set("name", newString(service+"-"+stage+"-"+k, 0, 0))
+			// Placed at the function, so that a problem with the generated
+			// name is reported where the function is declared.
+			fv.set("name", newString(service+"-"+stage+"-"+k, fv.line, fv.col))
 		}
 		if provider == "aws" {
 			for _, key := range []string{"memorySize", "timeout", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge"} {
@@ -251,6 +338,66 @@ func (b *builder) normalize(root, pv *value, service, provider string) {
 }
 
 func jsFalsyOrNull(v *value) bool { return v.isNull() || jsFalsy(v) }
+
+// mergeList folds root[key], when it is a list, into one mapping, as the
+// Framework's Service.mergeArrays does for functions and resources: falsy
+// items are skipped, mappings are merged (lodash _.merge), anything else
+// is refused. A function declared by two items is merged too, which
+// asyncfn cannot deploy as the author meant it.
+func (b *builder) mergeList(root *value, key string) {
+	list := root.get(key)
+	if !list.is(kindList) {
+		return
+	}
+	out, ok := newMap(list.line, list.col), true
+	for i, item := range list.items {
+		p := joinPath(key, strconv.Itoa(i))
+		switch {
+		case jsFalsyOrNull(item):
+		case item.kind != kindMap:
+			what := "function names to functions"
+			if key == "resources" {
+				what = "resources"
+			}
+			b.fatalf(item, p, "must be a mapping of %s, not %s", what, describe(item))
+			ok = false
+		default:
+			for j, k := range item.keys {
+				if key == "functions" && out.index(k) >= 0 {
+					b.deployf(item.items[j], joinPath(p, k), "function %q is declared twice (the Framework merges the two declarations)", k)
+				}
+				out.set(k, mergeValue(out.get(k), item.items[j]))
+			}
+		}
+	}
+	if ok {
+		root.set(key, out)
+	}
+}
+
+// mergeValue is lodash's _.merge of src into dst: mappings merge key by
+// key, lists index by index, anything else is replaced by src.
+func mergeValue(dst, src *value) *value {
+	switch {
+	case dst.is(kindMap) && src.is(kindMap):
+		out := dst.clone()
+		for i, k := range src.keys {
+			out.set(k, mergeValue(out.get(k), src.items[i]))
+		}
+		return out
+	case dst.is(kindList) && src.is(kindList):
+		out := dst.clone()
+		for i, it := range src.items {
+			if i < len(out.items) {
+				out.items[i] = mergeValue(out.items[i], it)
+			} else {
+				out.items = append(out.items, it)
+			}
+		}
+		return out
+	}
+	return src
+}
 
 // coerce converts m[key] as the Framework's schema validator (AJV with
 // coerceTypes) does for the few AWS properties asyncfn acts on: a numeric
@@ -286,7 +433,7 @@ func coerceEnv(env *value) {
 func (b *builder) function(svc *Service, pv, providerEnv *value, key string, fv *value, path string) Function {
 	fn := Function{Name: key}
 	if fv.kind != kindMap {
-		b.errorf(fv, path, "must be a mapping (handler, runtime, ...), not %s", describe(fv))
+		b.fatalf(fv, path, "must be a mapping (handler, runtime, ...), not %s", describe(fv))
 		return fn
 	}
 	provider := svc.Provider.Name
@@ -296,11 +443,11 @@ func (b *builder) function(svc *Service, pv, providerEnv *value, key string, fv 
 		b.checkKeys(fv, path, tencentFunctionKeys)
 	}
 	if !functionKeyRE.MatchString(key) {
-		b.errorf(fv, path, "function name %q may only hold letters, digits, - and _", key)
+		b.schemaf(fv, path, "function name %q may only hold letters, digits, - and _", key)
 	}
 	fn.Handler, _ = b.str(fv.get("handler"), joinPath(path, "handler"))
 	if fn.Handler == "" {
-		b.errorf(fv, joinPath(path, "handler"), "handler is required (e.g. index.main_handler)")
+		b.deployf(fv, joinPath(path, "handler"), "handler is required (e.g. index.main_handler)")
 	}
 	fn.Description, _ = b.str(fv.get("description"), joinPath(path, "description"))
 	name, given := b.str(fv.get("name"), joinPath(path, "name"))
@@ -348,7 +495,7 @@ func (b *builder) function(svc *Service, pv, providerEnv *value, key string, fv 
 	}
 	if n, ok := b.integer(fv.get("reservedConcurrency"), joinPath(path, "reservedConcurrency")); ok {
 		if n < 0 {
-			b.errorf(fv.get("reservedConcurrency"), joinPath(path, "reservedConcurrency"), "%d is below 0", n)
+			b.schemaf(fv.get("reservedConcurrency"), joinPath(path, "reservedConcurrency"), "%d is below 0", n)
 		}
 		fn.ReservedConcurrency = &n
 	}
@@ -384,9 +531,9 @@ func (b *builder) sizes(provider string, fv, pv *value, path, providerPath strin
 // by framework(), not once per function.
 func (b *builder) quietInt(s setting) (int, bool) {
 	if strings.HasPrefix(s.path, "provider.") {
-		saved := len(b.errs)
+		saved := len(b.found)
 		n, ok := b.integer(s.v, s.path)
-		b.errs = b.errs[:saved]
+		b.found = b.found[:saved]
 		return n, ok
 	}
 	return b.integer(s.v, s.path)
@@ -409,7 +556,7 @@ func (b *builder) awsAsync(fv *value, path string) Async {
 	if d := fv.get("destinations"); !d.isNull() {
 		p := joinPath(path, "destinations")
 		if d.kind != kindMap {
-			b.errorf(d, p, "must be a mapping (onSuccess, onFailure), not %s", describe(d))
+			b.schemaf(d, p, "must be a mapping (onSuccess, onFailure), not %s", describe(d))
 		} else {
 			for i, k := range d.keys {
 				switch k {
@@ -418,7 +565,7 @@ func (b *builder) awsAsync(fv *value, path string) Async {
 				case "onFailure":
 					a.OnFailure = b.destination(d.items[i], joinPath(p, k))
 				default:
-					b.warnf(d.items[i], joinPath(p, k), "unknown key, not acted on by asyncfn")
+					b.unknownf(d.items[i], joinPath(p, k), "unknown key, not acted on by asyncfn")
 				}
 			}
 		}
@@ -426,7 +573,7 @@ func (b *builder) awsAsync(fv *value, path string) Async {
 	if dc := fv.get("durableConfig"); !dc.isNull() {
 		p := joinPath(path, "durableConfig")
 		if dc.kind != kindMap {
-			b.errorf(dc, p, "must be a mapping (executionTimeout, retentionPeriodInDays), not %s", describe(dc))
+			b.schemaf(dc, p, "must be a mapping (executionTimeout, retentionPeriodInDays), not %s", describe(dc))
 		} else {
 			d := &Durable{}
 			if v := dc.get("executionTimeout"); !v.isNull() {
@@ -453,21 +600,43 @@ func (b *builder) awsAsync(fv *value, path string) Async {
 }
 
 // destination is a function name or ARN, or {arn, type}: the ARN is taken.
+// The Framework prints a CloudFormation function in either place (its
+// deploy resolves it in the stack); asyncfn, which deploys through the API,
+// cannot.
 func (b *builder) destination(v *value, path string) string {
+	if fn := cfnFunction(v); fn != "" {
+		b.schemaf(v, path, "a CloudFormation function cannot be resolved by asyncfn, which deploys through the API: give the ARN or a function name of this service (found %s)", fn)
+		return ""
+	}
 	if v.kind == kindMap {
 		arn := v.get("arn")
-		if arn != nil && arn.kind == kindMap {
-			b.errorf(arn, path+".arn", "a CloudFormation function cannot be resolved by asyncfn, which deploys through the API: give the ARN")
+		if fn := cfnFunction(arn); fn != "" || arn.is(kindMap) {
+			if fn == "" {
+				fn = describe(arn)
+			}
+			b.deployf(arn, path+".arn", "a CloudFormation function cannot be resolved by asyncfn, which deploys through the API: give the ARN (found %s)", fn)
 			return ""
 		}
 		s, _ := b.str(arn, path+".arn")
 		if s == "" {
-			b.errorf(v, path+".arn", "arn is required")
+			b.schemaf(v, path+".arn", "arn is required")
 		}
 		return s
 	}
 	s, _ := b.str(v, path)
 	return s
+}
+
+// cfnFunction names the CloudFormation intrinsic function v is ({Ref: x},
+// {Fn::GetAtt: [...]}, or their !Ref / !GetAtt tags), or "".
+func cfnFunction(v *value) string {
+	if !v.is(kindMap) || len(v.keys) != 1 {
+		return ""
+	}
+	if k := v.keys[0]; k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
+		return k
+	}
+	return ""
 }
 
 // tencentAsync reads SCF's async settings from a function or component inputs.
@@ -497,13 +666,13 @@ func (b *builder) environment(provider string, v *value, path string) *value {
 		return nil
 	}
 	if v.kind != kindMap {
-		b.errorf(v, path, "must be a mapping, not %s", describe(v))
+		b.schemaf(v, path, "must be a mapping, not %s", describe(v))
 		return nil
 	}
 	if provider == "tencent" {
 		for i, k := range v.keys {
 			if k != "variables" {
-				b.errorf(v.items[i], joinPath(path, k), "Tencent's environment is nested: put variables under %s.variables", path)
+				b.deployf(v.items[i], joinPath(path, k), "Tencent's environment is nested: put variables under %s.variables", path)
 			}
 		}
 		vars := v.get("variables")
@@ -512,7 +681,7 @@ func (b *builder) environment(provider string, v *value, path string) *value {
 		}
 		path = joinPath(path, "variables")
 		if vars.kind != kindMap {
-			b.errorf(vars, path, "must be a mapping of names to values, not %s", describe(vars))
+			b.deployf(vars, path, "must be a mapping of names to values, not %s", describe(vars))
 			return nil
 		}
 		v = vars
@@ -521,7 +690,7 @@ func (b *builder) environment(provider string, v *value, path string) *value {
 	for i, k := range v.keys {
 		p, val := joinPath(path, k), v.items[i]
 		if !envNameRE.MatchString(k) {
-			b.errorf(val, p, "environment variable name %q must be letters, digits and _, not starting with a digit", k)
+			b.schemaf(val, p, "environment variable name %q must be letters, digits and _, not starting with a digit", k)
 			continue
 		}
 		switch val.kind {
@@ -533,7 +702,9 @@ func (b *builder) environment(provider string, v *value, path string) *value {
 		case kindNull:
 			b.warnf(val, p, "has no value and is left out")
 		default:
-			b.errorf(val, p, "must be a string, not %s (CloudFormation functions cannot be resolved by asyncfn, which deploys through the API)", describe(val))
+			// The Framework's schema takes CloudFormation functions here
+			// (its deploy resolves them in the stack).
+			b.deployf(val, p, "must be a string, not %s (CloudFormation functions cannot be resolved by asyncfn, which deploys through the API)", describe(val))
 		}
 	}
 	return out
@@ -561,7 +732,13 @@ func mergeEnv(provider, fn *value) map[string]string {
 func (b *builder) pkg(v *value, path string) Package {
 	var p Package
 	if v.kind != kindMap {
-		b.errorf(v, path, "must be a mapping (patterns, individually, artifact), not %s", describe(v))
+		if path == "package" && b.provider == "aws" && v.kind != kindList {
+			// The Framework's AWS packager sets package.artifactsS3KeyDirname
+			// on it and fails.
+			b.fatalf(v, path, "must be a mapping (patterns, individually, artifact), not %s", describe(v))
+		} else {
+			b.schemaf(v, path, "must be a mapping (patterns, individually, artifact), not %s", describe(v))
+		}
 		return p
 	}
 	b.checkKeys(v, path, packageKeys)
@@ -608,7 +785,7 @@ func (b *builder) strList(v *value, path string) []string {
 		return []string{v.str}
 	}
 	if v.kind != kindList {
-		b.errorf(v, path, "must be a list of strings, not %s", describe(v))
+		b.schemaf(v, path, "must be a list of strings, not %s", describe(v))
 		return nil
 	}
 	var out []string
@@ -624,21 +801,22 @@ func (b *builder) strList(v *value, path string) []string {
 // into a one-function tencent service.
 func (b *builder) component(root *value) *Service {
 	svc := &Service{Provider: Provider{Name: "tencent"}}
+	b.provider = "tencent"
 	b.checkKeys(root, "", componentTopKeys)
 	cv := root.get("component")
 	if c, _ := b.str(cv, "component"); !componentTypes.MatchString(c) {
-		b.errorf(cv, "component", "component %s is not supported: asyncfn reads component: scf", quoteValue(cv))
+		b.fatalf(cv, "component", "component %s is not supported: asyncfn reads component: scf", quoteValue(cv))
 		return svc
 	}
 	// The instance name is not a service name (it may hold "_"); it only
 	// names the function when inputs.name is absent.
 	svc.Name, _ = b.str(root.get("name"), "name")
 	if svc.Name == "" {
-		b.errorf(root, "name", "name is required (the component instance name)")
+		b.deployf(root, "name", "name is required (the component instance name)")
 	}
 	in := root.get("inputs")
 	if in.isNull() || in.kind != kindMap {
-		b.errorf(root, "inputs", "inputs is required: a mapping (src, handler, runtime, ...)")
+		b.fatalf(root, "inputs", "inputs is required: a mapping (src, handler, runtime, ...)")
 		return svc
 	}
 	b.checkKeys(in, "inputs", componentInputKeys)
@@ -672,7 +850,7 @@ func (b *builder) component(root *value) *Service {
 	}
 	fn.Handler, _ = b.str(in.get("handler"), "inputs.handler")
 	if fn.Handler == "" {
-		b.errorf(in, "inputs.handler", "handler is required (e.g. index.main_handler)")
+		b.deployf(in, "inputs.handler", "handler is required (e.g. index.main_handler)")
 	}
 	fn.Description, _ = b.str(in.get("description"), "inputs.description")
 	fn.Runtime, _ = b.str(in.get("runtime"), "inputs.runtime")
@@ -713,7 +891,7 @@ func (b *builder) componentSrc(v *value) Package {
 		}
 		p.Patterns = append(p.Patterns, b.strList(v.get("include"), "inputs.src.include")...)
 	default:
-		b.errorf(v, "inputs.src", "must be a directory or a mapping (src, exclude, include), not %s", describe(v))
+		b.deployf(v, "inputs.src", "must be a directory or a mapping (src, exclude, include), not %s", describe(v))
 	}
 	return p
 }

@@ -48,27 +48,29 @@ func fuzzOne(t *testing.T, abs, s string) {
 		q, _ := json.Marshal(s) // a JSON string is a YAML double-quoted scalar
 		yml := "service: svc\nprovider:\n  name: aws\n  stage: " + string(q) + "\ncustom:\n  k: a\n  a: " + string(q) +
 			"\n  b: ${self:custom.a}\n  c: x-" + strings.ReplaceAll(string(q), "\n", " ") + "\n  " + "d: [" + string(q) + "]\nfunctions:\n  f: {handler: h.h, description: " + string(q) + "}\n"
-		l, err := load("serverless.yml", abs, []byte(yml), Options{
-			Stage: "", Opts: map[string]string{"f": "./x.yml", "k": "a"}, Params: map[string]string{"p": "v"},
-			Env: mapEnv(map[string]string{"A": "${env:A}", "B": "b", "X": "${self:custom}"}),
-		})
-		if err != nil {
-			var es Errors
-			if !errors.As(err, &es) || len(es) == 0 {
-				t.Fatalf("Load returned %T %v, want spec.Errors", err, err)
-			}
-			for _, e := range es {
-				if e.Msg == "" || e.File == "" {
-					t.Fatalf("error without message or file: %#v", e)
+		for _, forPrint := range []bool{false, true} {
+			l, err := load("serverless.yml", abs, []byte(yml), Options{
+				Stage: "", Opts: map[string]string{"f": "./x.yml", "k": "a"}, Params: map[string]string{"p": "v"},
+				Env: mapEnv(map[string]string{"A": "${env:A}", "B": "b", "X": "${self:custom}"}),
+			}, forPrint)
+			if err != nil {
+				var es Errors
+				if !errors.As(err, &es) || len(es) == 0 {
+					t.Fatalf("Load returned %T %v, want spec.Errors", err, err)
 				}
+				for _, e := range es {
+					if e.Msg == "" || e.File == "" {
+						t.Fatalf("error without message or file: %#v", e)
+					}
+				}
+				continue
 			}
-			return
-		}
-		if _, err := l.JSON(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := l.YAML(); err != nil {
-			t.Fatal(err)
+			if _, err := l.JSON(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.YAML(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -30,7 +30,11 @@ type Loaded struct {
 	// Warnings are configuration problems asyncfn does not act on (keys it
 	// ignores, under configValidationMode: warn).
 	Warnings []*Error
-	doc      *value // the resolved document, in file key order
+	// DeployErrors (LoadForPrint only) are the problems Load refuses, since
+	// asyncfn cannot deploy the file as written, but that the Framework's
+	// print accepts. The Service model is incomplete where they are.
+	DeployErrors []*Error
+	doc          *value // the resolved document, in file key order
 }
 
 // configNames are the file names Find looks for, in the Framework's order.
@@ -52,9 +56,24 @@ func Find(dir string) (string, error) {
 }
 
 // Load reads the configuration at path, resolves its variables with opts,
-// and validates it. Configuration problems come back as Errors (every one
-// found); a file that cannot be read comes back as a wrapped I/O error.
+// and validates it for a deploy. Configuration problems come back as Errors
+// (every one found); a file that cannot be read comes back as a wrapped I/O
+// error.
 func Load(path string, opts Options) (*Loaded, error) {
+	return loadFile(path, opts, false)
+}
+
+// LoadForPrint is Load as `serverless print` reads a file: only what the
+// Framework refuses too is an error (YAML it cannot read, a variable it
+// cannot resolve, a missing service or provider, functions that are not
+// mappings, and under configValidationMode: error what its AWS schema
+// refuses). What asyncfn cannot deploy, but the Framework prints, comes back
+// in Loaded.DeployErrors; Load refuses it.
+func LoadForPrint(path string, opts Options) (*Loaded, error) {
+	return loadFile(path, opts, true)
+}
+
+func loadFile(path string, opts Options, forPrint bool) (*Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("spec: read configuration: %w", err)
@@ -63,12 +82,12 @@ func Load(path string, opts Options) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
-	return load(path, abs, data, opts)
+	return load(path, abs, data, opts, forPrint)
 }
 
 // load does Load's work on a file's content; path names the file in errors
 // and abs locates the service directory.
-func load(path, abs string, data []byte, opts Options) (*Loaded, error) {
+func load(path, abs string, data []byte, opts Options, forPrint bool) (*Loaded, error) {
 	root, errs := parseConfig(path, data)
 	if len(errs) > 0 {
 		return nil, Errors(errs)
@@ -87,13 +106,13 @@ func load(path, abs string, data []byte, opts Options) (*Loaded, error) {
 
 	b := &builder{file: path, opts: r.opts}
 	svc := b.build(root)
-	b.errs, b.warns = sortErrors(b.errs), sortErrors(b.warns)
-	if len(b.errs) > 0 {
-		return nil, Errors(b.errs)
+	errs, warns, deploy := b.outcome(forPrint)
+	if len(errs) > 0 {
+		return nil, Errors(errs)
 	}
 	svc.Dir = filepath.Dir(abs)
 	svc.File = abs
-	return &Loaded{Service: svc, Warnings: b.warns, doc: root}, nil
+	return &Loaded{Service: svc, Warnings: warns, DeployErrors: deploy, doc: root}, nil
 }
 
 func parseConfig(path string, data []byte) (*value, []*Error) {

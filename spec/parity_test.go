@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,9 @@ var corpusDir = filepath.Join("testdata", "corpus")
 
 // TestFrameworkParity compares Loaded.JSON with `serverless print --format
 // json` output recorded from Framework 3.40.0 (see testdata/framework/README.md).
+// The print-* files hold what the Framework prints but asyncfn cannot
+// deploy: LoadForPrint reads them (each with problems in DeployErrors), and
+// Load refuses them.
 func TestFrameworkParity(t *testing.T) {
 	cases := []struct {
 		record string
@@ -31,13 +35,28 @@ func TestFrameworkParity(t *testing.T) {
 		{"parity-files", filepath.Join("testdata", "parity", "files", "serverless.yml"), Options{}},
 		{"parity-files-prod", filepath.Join("testdata", "parity", "files", "serverless.yml"), Options{Stage: "prod"}},
 		{"parity-tags", filepath.Join("testdata", "parity", "tags", "serverless.yml"), Options{}},
+		{"print-aws", filepath.Join("testdata", "parity", "print-aws", "serverless.yml"), Options{}},
+		{"print-tencent", filepath.Join("testdata", "parity", "print-tencent", "serverless.yml"), Options{}},
+		{"print-functions-list", filepath.Join("testdata", "parity", "print-functions-list", "serverless.yml"), Options{}},
+		{"print-other-provider", filepath.Join("testdata", "parity", "print-other-provider", "serverless.yml"), Options{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.record, func(t *testing.T) {
 			if tc.opts.Env == nil {
 				tc.opts.Env = mapEnv(nil) // the recordings ran without these variables
 			}
-			l, err := Load(tc.config, tc.opts)
+			var l *Loaded
+			var err error
+			if strings.HasPrefix(tc.record, "print-") {
+				if _, err := Load(tc.config, tc.opts); err == nil {
+					t.Error("Load accepts a file asyncfn cannot deploy")
+				}
+				if l, err = LoadForPrint(tc.config, tc.opts); err == nil && len(l.DeployErrors) == 0 {
+					t.Error("LoadForPrint: no DeployErrors")
+				}
+			} else {
+				l, err = Load(tc.config, tc.opts)
+			}
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}

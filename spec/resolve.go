@@ -440,7 +440,19 @@ func (r *resolver) resolveSource(src *varSource, node *value, path string, depth
 			return &value{kind: kindBool}, "", nil
 		}
 		return nil, "", fmt.Errorf(`invalid "strToBool" input: expected "true", "false", "0" or "1", got %q`, params[0].str)
-	case "cf", "s3", "ssm", "aws", "output":
+	case "aws":
+		if address == "region" {
+			aws, err := r.providerIsAWS()
+			if err != nil {
+				return nil, "", err
+			}
+			if aws { // the Framework registers the aws source for aws services only
+				v, err := r.awsRegion()
+				return v, "", err
+			}
+		}
+		return nil, "", fmt.Errorf("the %q variable source reads from the cloud when the Framework deploys; asyncfn does not resolve it (pass the value with --param or an environment variable)", src.typ)
+	case "cf", "s3", "ssm", "output":
 		return nil, "", fmt.Errorf("the %q variable source reads from the cloud when the Framework deploys; asyncfn does not resolve it (pass the value with --param or an environment variable)", src.typ)
 	}
 	return nil, "", fmt.Errorf("unknown variable source %q (asyncfn resolves env, file, opt, param, self, sls and strToBool)", src.typ)
@@ -488,6 +500,35 @@ func (r *resolver) stage() (*value, error) {
 	}
 	if v.isNull() || jsFalsy(v) {
 		return newString("dev", 0, 0), nil
+	}
+	return v.clone(), nil
+}
+
+// providerIsAWS reports whether provider (or provider.name) is "aws".
+func (r *resolver) providerIsAWS() (bool, error) {
+	keys := []string{"provider", "name"}
+	if r.root.get("provider").is(kindString) { // provider: aws
+		keys = keys[:1]
+	}
+	v, err := r.lookup(keys)
+	if err != nil {
+		return false, err
+	}
+	return v.is(kindString) && v.str == "aws", nil
+}
+
+// awsRegion is ${aws:region}: --region, else provider.region, else the
+// default, as the Framework's aws source answers it (without the cloud).
+func (r *resolver) awsRegion() (*value, error) {
+	if s := r.opts["region"]; s != "" {
+		return newString(s, 0, 0), nil
+	}
+	v, err := r.lookup([]string{"provider", "region"})
+	if err != nil {
+		return nil, err
+	}
+	if v.isNull() || jsFalsy(v) {
+		return newString(awsDefaultRegion, 0, 0), nil
 	}
 	return v.clone(), nil
 }

@@ -102,28 +102,105 @@ func (b *builder) checkKeys(m *value, path string, known map[string]keyRule) {
 		case keyIgnored:
 			b.warnf(m.items[i], joinPath(path, k), "not acted on by asyncfn (kept as written)")
 		default:
-			b.warnf(m.items[i], joinPath(path, k), "unknown key, not acted on by asyncfn")
+			b.unknownf(m.items[i], joinPath(path, k), "unknown key, not acted on by asyncfn")
 		}
 	}
 }
 
-func (b *builder) errorf(v *value, path, format string, args ...any) {
+// severity says how far a problem found by the builder reaches. The
+// Framework's `serverless print` prints a file whose settings break its
+// schema (configValidationMode defaults to warn), so only what it refuses
+// too stops print; what asyncfn cannot deploy through the API stops
+// validate and deploy.
+type severity int
+
+const (
+	// sevFatal: the Framework refuses the file too (serverless print fails):
+	// an error for every command.
+	sevFatal severity = iota + 1
+	// sevDeploy: the Framework prints the file, under any
+	// configValidationMode, but asyncfn cannot deploy it: an error for Load
+	// (validate, deploy), a warning for LoadForPrint.
+	sevDeploy
+	// sevSchema: as sevDeploy, and the Framework's AWS schema objects too,
+	// so that under configValidationMode: error print refuses it as well
+	// (for an aws service: other providers have no schema).
+	sevSchema
+	// sevNote: something asyncfn does not act on (a key kept as written):
+	// a warning, or an error, as configValidationMode says.
+	sevNote
+	// sevNoteSchema: as sevNote, for something the Framework's AWS schema
+	// does not know either (an unknown key, runtime).
+	sevNoteSchema
+)
+
+// finding is one problem the builder found.
+type finding struct {
+	err *Error
+	sev severity
+}
+
+func (b *builder) add(sev severity, v *value, path, format string, args ...any) {
 	line, col := 0, 0
 	if v != nil {
 		line, col = v.line, v.col
 	}
-	b.errs = append(b.errs, &Error{File: b.file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)})
+	b.found = append(b.found, finding{&Error{File: b.file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)}, sev})
+}
+
+// fatalf reports a problem the Framework refuses too.
+func (b *builder) fatalf(v *value, path, format string, args ...any) {
+	b.add(sevFatal, v, path, format, args...)
+}
+
+// deployf reports what asyncfn cannot deploy though the Framework prints it.
+func (b *builder) deployf(v *value, path, format string, args ...any) {
+	b.add(sevDeploy, v, path, format, args...)
+}
+
+// schemaf is deployf for what the Framework's AWS schema also objects to.
+func (b *builder) schemaf(v *value, path, format string, args ...any) {
+	b.add(sevSchema, v, path, format, args...)
 }
 
 // warnf reports a problem asyncfn does not act on, as configValidationMode says.
 func (b *builder) warnf(v *value, path, format string, args ...any) {
-	switch b.mode {
-	case "off":
-	case "error":
-		b.errorf(v, path, format, args...)
-	default:
-		b.warns = append(b.warns, &Error{File: b.file, Line: v.line, Col: v.col, Path: path, Msg: fmt.Sprintf(format, args...)})
+	b.add(sevNote, v, path, format, args...)
+}
+
+// unknownf is warnf for what the Framework's AWS schema does not know either.
+func (b *builder) unknownf(v *value, path, format string, args ...any) {
+	b.add(sevNoteSchema, v, path, format, args...)
+}
+
+// outcome sorts the findings into errors and warnings: for Load (every
+// problem asyncfn cannot deploy is an error), or for LoadForPrint (only
+// what the Framework's print refuses too is an error; the rest of what Load
+// refuses comes back as deploy, for print to show as warnings).
+func (b *builder) outcome(forPrint bool) (errs, warns, deploy []*Error) {
+	schema := b.provider == "aws" // the Framework validates aws services only
+	for _, f := range b.found {
+		switch f.sev {
+		case sevFatal:
+			errs = append(errs, f.err)
+		case sevDeploy, sevSchema:
+			switch {
+			case !forPrint, f.sev == sevSchema && schema && b.mode == "error":
+				errs = append(errs, f.err)
+			default:
+				deploy = append(deploy, f.err)
+			}
+		case sevNote, sevNoteSchema:
+			switch {
+			case b.mode == "off":
+			case b.mode == "error" && (!forPrint || f.sev == sevNoteSchema && schema):
+				errs = append(errs, f.err)
+			default:
+				warns = append(warns, f.err)
+			}
+		}
 	}
+	return sortErrors(errs), sortErrors(warns), sortErrors(deploy)
 }
 
 // str reads an optional string; numbers and booleans are refused, since a
@@ -132,11 +209,15 @@ func (b *builder) str(v *value, path string) (string, bool) {
 	if v.isNull() {
 		return "", false
 	}
-	if v.kind != kindString {
-		b.errorf(v, path, "must be a string, not %s", describe(v))
-		return "", false
+	switch v.kind {
+	case kindString:
+		return v.str, true
+	case kindNumber, kindBool: // the Framework's schema coerces these to strings
+		b.deployf(v, path, "must be a string, not %s", describe(v))
+	default:
+		b.schemaf(v, path, "must be a string, not %s", describe(v))
 	}
-	return v.str, true
+	return "", false
 }
 
 // integer reads an optional whole number. Like the Framework (whose schema
@@ -154,7 +235,7 @@ func (b *builder) integer(v *value, path string) (int, bool) {
 		ok = ok && strings.TrimSpace(v.str) != ""
 	}
 	if !ok || f != math.Trunc(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<31 {
-		b.errorf(v, path, "must be a whole number, not %s", quoteValue(v))
+		b.schemaf(v, path, "must be a whole number, not %s", quoteValue(v))
 		return 0, false
 	}
 	return int(f), true
@@ -176,7 +257,7 @@ func (b *builder) boolean(v *value, path string) (bool, bool) {
 			return false, true
 		}
 	}
-	b.errorf(v, path, "must be true or false, not %s", quoteValue(v))
+	b.schemaf(v, path, "must be true or false, not %s", quoteValue(v))
 	return false, false
 }
 
@@ -196,9 +277,9 @@ func quoteValue(v *value) string {
 func (b *builder) inRange(v *value, path string, n, lo, hi int, why string) bool {
 	switch {
 	case n > hi:
-		b.errorf(v, path, "%d exceeds %d (the maximum %s)", n, hi, why)
+		b.schemaf(v, path, "%d exceeds %d (the maximum %s)", n, hi, why)
 	case n < lo:
-		b.errorf(v, path, "%d is below %d (the minimum %s)", n, lo, why)
+		b.schemaf(v, path, "%d is below %d (the minimum %s)", n, lo, why)
 	default:
 		return true
 	}
@@ -228,7 +309,7 @@ func (b *builder) checkMemory(provider string, s setting, n int) {
 		return
 	}
 	if n != 64 && (n < 128 || n > scfMaxMemory || n%128 != 0) {
-		b.errorf(s.v, s.path, "%d is not an SCF memory size: 64, or 128 to 3072 in steps of 128 (MB)", n)
+		b.deployf(s.v, s.path, "%d is not an SCF memory size: 64, or 128 to 3072 in steps of 128 (MB)", n)
 	}
 }
 
@@ -239,7 +320,7 @@ func (b *builder) checkTimeout(provider string, s setting, n int, async bool) {
 	case async:
 		b.inRange(s.v, s.path, n, 1, scfMaxAsyncTimeout, "with asyncRunEnable")
 	case n > scfMaxTimeout && n <= scfMaxAsyncTimeout:
-		b.errorf(s.v, s.path, "%d exceeds %d (the maximum without asyncRunEnable; set asyncRunEnable: true to run up to %d)", n, scfMaxTimeout, scfMaxAsyncTimeout)
+		b.deployf(s.v, s.path, "%d exceeds %d (the maximum without asyncRunEnable; set asyncRunEnable: true to run up to %d)", n, scfMaxTimeout, scfMaxAsyncTimeout)
 	default:
 		b.inRange(s.v, s.path, n, 1, scfMaxTimeout, "without asyncRunEnable")
 	}
@@ -251,7 +332,7 @@ func (b *builder) checkRuntime(provider string, s setting, runtime string) {
 		re = scfRuntimeRE
 	}
 	if !re.MatchString(runtime) {
-		b.warnf(s.v, s.path, "runtime %q is not one asyncfn knows for %s", runtime, provider)
+		b.unknownf(s.v, s.path, "runtime %q is not one asyncfn knows for %s", runtime, provider)
 	}
 }
 
@@ -264,13 +345,13 @@ func (b *builder) checkDeployedName(provider string, v *value, path, name string
 	if provider == "aws" {
 		switch {
 		case len(name) > awsMaxNameLen:
-			b.errorf(v, path, "function name %q%s is %d characters; AWS Lambda allows %d", name, how, len(name), awsMaxNameLen)
+			b.deployf(v, path, "function name %q%s is %d characters; AWS Lambda allows %d", name, how, len(name), awsMaxNameLen)
 		case !lambdaNameRE.MatchString(name):
-			b.errorf(v, path, "function name %q%s may only hold letters, digits, - and _", name, how)
+			b.deployf(v, path, "function name %q%s may only hold letters, digits, - and _", name, how)
 		}
 		return
 	}
 	if !scfNameRE.MatchString(name) {
-		b.errorf(v, path, "function name %q%s is not an SCF name: 2-60 letters, digits, - and _, starting with a letter and ending with a letter or digit", name, how)
+		b.deployf(v, path, "function name %q%s is not an SCF name: 2-60 letters, digits, - and _, starting with a letter and ending with a letter or digit", name, how)
 	}
 }
