@@ -2,7 +2,6 @@ package native
 
 import (
 	"crypto/subtle"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -36,9 +35,10 @@ func (s *Front) Claims(r *http.Request) bool { return true }
 func (s *Front) Refuse(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string) {
 	switch why {
 	case front.HeadersTooLarge:
-		writeNativeError(w, http.StatusRequestHeaderFieldsTooLarge, "HeadersTooLarge", msg)
+		writeNativeError(w, &requestError{status: http.StatusRequestHeaderFieldsTooLarge, code: "HeadersTooLarge", msg: msg})
 	default:
-		writeNativeError(w, http.StatusNotFound, "NotFound", msg+" (native API under /v1/, SCF at POST /, Lambda under /2015-03-31/)")
+		writeNativeError(w, &requestError{status: http.StatusNotFound, code: "NotFound",
+			msg: msg + " (native API under /v1/, SCF at POST /, Lambda under /2015-03-31/)"})
 	}
 }
 
@@ -54,38 +54,45 @@ func (s *Front) authorized(h http.HandlerFunc) http.HandlerFunc {
 		if !ok || subtle.ConstantTimeCompare([]byte(id), []byte(s.creds.ID)) != 1 ||
 			subtle.ConstantTimeCompare([]byte(key), []byte(s.creds.Key)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="asyncfn"`)
-			writeNativeError(w, http.StatusUnauthorized, "Unauthorized", "the emulator requires credentials: use http://ID:KEY@host:port or ASYNCFN_CREDENTIALS=ID:KEY")
+			writeNativeError(w, &requestError{status: http.StatusUnauthorized, code: "Unauthorized",
+				msg: "the emulator requires credentials: use http://ID:KEY@host:port or ASYNCFN_CREDENTIALS=ID:KEY"})
 			return
 		}
 		h(w, r)
 	}
 }
 
+// route is one /v1/ route: its ServeMux pattern and its handler, adapted to
+// HTTP by serve or, for the live log tail, the one route that streams, by
+// serveStream.
+type route struct {
+	pattern string
+	h       http.HandlerFunc
+}
+
+// routes are the /v1/ routes that require credentials (all but the health
+// check); the last catches what matches none of the others.
+func (s *Front) routes() []route {
+	return []route{
+		{"GET /v1/functions", serve(s.listFunctions)},
+		{"PUT /v1/functions/{name}", serve(s.deploy)},
+		{"GET /v1/functions/{name}", serve(s.getFunction)},
+		{"DELETE /v1/functions/{name}", serve(s.deleteFunction)},
+		{"POST /v1/functions/{name}/invocations", serve(s.invoke)},
+		{"GET /v1/functions/{name}/events", serve(s.listEvents)},
+		{"GET /v1/functions/{name}/events/{id}", serve(s.getEvent)},
+		{"POST /v1/functions/{name}/events/{id}/terminate", serve(s.terminate)},
+		{"GET /v1/functions/{name}/stats", serve(s.stats)},
+		{"GET /v1/logs", serve(s.logs)},
+		{"GET /v1/logs/stream", serveStream(s.logStream)},
+		{"/v1/", serve(noRoute)},
+	}
+}
+
 // Register adds the /v1/ routes.
 func (s *Front) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
-		front.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	routes := []struct {
-		pattern string
-		h       http.HandlerFunc
-	}{
-		{"GET /v1/functions", s.listFunctions},
-		{"PUT /v1/functions/{name}", s.deploy},
-		{"GET /v1/functions/{name}", s.getFunction},
-		{"DELETE /v1/functions/{name}", s.deleteFunction},
-		{"POST /v1/functions/{name}/invocations", s.invoke},
-		{"GET /v1/functions/{name}/events", s.listEvents},
-		{"GET /v1/functions/{name}/events/{id}", s.getEvent},
-		{"POST /v1/functions/{name}/events/{id}/terminate", s.terminate},
-		{"GET /v1/functions/{name}/stats", s.stats},
-		{"GET /v1/logs", s.logs},
-		{"GET /v1/logs/stream", s.logStream},
-		{"/v1/", func(w http.ResponseWriter, r *http.Request) {
-			writeNativeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no native API route for %s %s", r.Method, r.URL.Path))
-		}},
-	}
-	for _, rt := range routes {
+	mux.HandleFunc("GET /v1/health", serve(health))
+	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.authorized(rt.h))
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/store"
 	"github.com/asyncfn/asyncfn/nativeapi"
 )
@@ -64,17 +63,6 @@ func logLineInfo(l store.LogLine) nativeapi.LogLineInfo {
 		Attempt: l.Attempt, Stream: l.Stream, Text: l.Text}
 }
 
-func writeNativeError(w http.ResponseWriter, status int, code, msg string) {
-	front.WriteJSON(w, status, nativeapi.ErrorBody{Error: nativeapi.APIError{Code: code, Message: msg}})
-}
-
-// fail maps an engine error onto an HTTP status and code.
-// fail answers an engine error as the native API does.
-func fail(w http.ResponseWriter, err error) {
-	status, code := wireError(localemu.KindOf(err))
-	writeNativeError(w, status, code, err.Error())
-}
-
 // wireError is the native API's status and code for each kind of engine error.
 func wireError(k localemu.Kind) (int, string) {
 	switch k {
@@ -98,66 +86,73 @@ func wireError(k localemu.Kind) (int, string) {
 	return http.StatusInternalServerError, "InternalError"
 }
 
-func (s *Front) listFunctions(w http.ResponseWriter, r *http.Request) {
-	fns, err := s.engine.Functions(r.Context())
+// health answers GET /v1/health, the one route that needs no credentials.
+func health(ctx context.Context, r *http.Request) (answer, error) {
+	return ok(map[string]string{"status": "ok"}), nil
+}
+
+// noRoute answers what matches no other /v1/ route.
+func noRoute(ctx context.Context, r *http.Request) (answer, error) {
+	return answer{}, &requestError{status: http.StatusNotFound, code: "NotFound", msg: fmt.Sprintf("no native API route for %s %s", r.Method, r.URL.Path)}
+}
+
+func (s *Front) listFunctions(ctx context.Context, r *http.Request) (answer, error) {
+	fns, err := s.engine.Functions(ctx)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	out := make([]nativeapi.FunctionInfo, 0, len(fns))
 	for _, f := range fns {
 		out = append(out, functionInfo(f))
 	}
-	front.WriteJSON(w, http.StatusOK, map[string]any{"functions": out})
+	return ok(map[string]any{"functions": out}), nil
 }
 
-func (s *Front) deploy(w http.ResponseWriter, r *http.Request) {
+// deploy creates (201) or updates (200) a function. Its body, the largest the
+// native API takes, is bounded by serve.
+func (s *Front) deploy(ctx context.Context, r *http.Request) (answer, error) {
 	var req nativeapi.DeployRequest
-	body := http.MaxBytesReader(w, r.Body, localemu.MaxDeployBody)
-	if err := json.NewDecoder(body).Decode(&req); err != nil {
-		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "decode deploy request: "+err.Error())
-		return
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		return answer{}, badRequest("InvalidRequest", "decode deploy request: %v", err)
 	}
 	name := r.PathValue("name")
 	if req.Config.Name == "" {
 		req.Config.Name = name
 	}
 	if req.Config.Name != name {
-		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("config.name %q does not match the URL's %q", req.Config.Name, name))
-		return
+		return answer{}, badRequest("InvalidParameter", "config.name %q does not match the URL's %q", req.Config.Name, name)
 	}
-	_, _, err := s.engine.Function(r.Context(), name)
+	_, _, err := s.engine.Function(ctx, name)
 	created := errors.Is(err, localemu.ErrFunctionNotFound)
-	f, err := s.engine.Deploy(r.Context(), req.Config, req.Zip)
+	f, err := s.engine.Deploy(ctx, req.Config, req.Zip)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	front.WriteJSON(w, status, functionInfo(f))
+	return answer{status: status, body: functionInfo(f)}, nil
 }
 
-func (s *Front) getFunction(w http.ResponseWriter, r *http.Request) {
-	f, _, err := s.engine.Function(r.Context(), r.PathValue("name"))
+func (s *Front) getFunction(ctx context.Context, r *http.Request) (answer, error) {
+	f, _, err := s.engine.Function(ctx, r.PathValue("name"))
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
-	front.WriteJSON(w, http.StatusOK, functionInfo(f))
+	return ok(functionInfo(f)), nil
 }
 
-func (s *Front) deleteFunction(w http.ResponseWriter, r *http.Request) {
-	if err := s.engine.RemoveFunction(r.Context(), r.PathValue("name")); err != nil {
-		fail(w, err)
-		return
+func (s *Front) deleteFunction(ctx context.Context, r *http.Request) (answer, error) {
+	if err := s.engine.RemoveFunction(ctx, r.PathValue("name")); err != nil {
+		return answer{}, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return answer{status: http.StatusNoContent}, nil
 }
 
-func (s *Front) invoke(w http.ResponseWriter, r *http.Request) {
+// invoke answers a synchronous invocation with its event (200) and an
+// asynchronous one with the event accepted (202).
+func (s *Front) invoke(ctx context.Context, r *http.Request) (answer, error) {
 	q := r.URL.Query()
 	typ := q.Get("type")
 	switch strings.ToLower(typ) {
@@ -166,25 +161,22 @@ func (s *Front) invoke(w http.ResponseWriter, r *http.Request) {
 	case "event", "async":
 		typ = event.InvokeEvent
 	default:
-		writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("type %q is not Event or RequestResponse", typ))
-		return
+		return answer{}, badRequest("InvalidParameter", "type %q is not Event or RequestResponse", typ)
 	}
 	payload, err := io.ReadAll(io.LimitReader(r.Body, nativeapi.MaxSyncPayload+1))
 	if err != nil {
-		writeNativeError(w, http.StatusBadRequest, "InvalidRequest", "read payload: "+err.Error())
-		return
+		return answer{}, badRequest("InvalidRequest", "read payload: %v", err)
 	}
-	ev, err := s.engine.Invoke(r.Context(), localemu.InvokeRequest{Function: r.PathValue("name"), Payload: payload, Type: typ,
+	ev, err := s.engine.Invoke(ctx, localemu.InvokeRequest{Function: r.PathValue("name"), Payload: payload, Type: typ,
 		Qualifier: q.Get("qualifier"), DurableName: q.Get("durableName")})
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	status := http.StatusOK
 	if typ == event.InvokeEvent {
 		status = http.StatusAccepted
 	}
-	front.WriteJSON(w, status, eventInfo(ev, false))
+	return answer{status: status, body: eventInfo(ev, false)}, nil
 }
 
 // parseEventQuery reads the filters shared by events and stats.
@@ -237,78 +229,69 @@ func parseEventQuery(r *http.Request, fn string) (store.EventQuery, error) {
 	return q, err
 }
 
-func (s *Front) listEvents(w http.ResponseWriter, r *http.Request) {
-	fn := r.PathValue("name")
-	q, err := parseEventQuery(r, fn)
+func (s *Front) listEvents(ctx context.Context, r *http.Request) (answer, error) {
+	q, err := parseEventQuery(r, r.PathValue("name"))
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
-	evs, total, err := s.engine.Events(r.Context(), q)
+	evs, total, err := s.engine.Events(ctx, q)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	out := make([]nativeapi.EventInfo, 0, len(evs))
 	for _, ev := range evs {
 		out = append(out, eventInfo(ev, false))
 	}
-	front.WriteJSON(w, http.StatusOK, nativeapi.EventPage{Events: out, Total: total})
+	return ok(nativeapi.EventPage{Events: out, Total: total}), nil
 }
 
-func (s *Front) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.engine.Event(r.Context(), r.PathValue("name"), r.PathValue("id"))
+func (s *Front) getEvent(ctx context.Context, r *http.Request) (answer, error) {
+	ev, err := s.engine.Event(ctx, r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	info := eventInfo(ev, true)
-	attempts, err := s.engine.Attempts(r.Context(), ev.RequestID)
+	attempts, err := s.engine.Attempts(ctx, ev.RequestID)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	for _, a := range attempts {
 		info.AttemptList = append(info.AttemptList, nativeapi.AttemptInfo{N: a.N, Status: a.Status, StartedAt: a.StartedAt, EndedAt: timePtr(a.EndedAt),
 			DurationMs: a.DurationMs, MaxMemoryMB: a.MaxMemoryMB, ErrorType: a.ErrorType, ErrorMessage: a.ErrorMessage})
 	}
-	front.WriteJSON(w, http.StatusOK, info)
+	return ok(info), nil
 }
 
-func (s *Front) terminate(w http.ResponseWriter, r *http.Request) {
+func (s *Front) terminate(ctx context.Context, r *http.Request) (answer, error) {
 	var grace time.Duration
 	if g := r.URL.Query().Get("grace"); g != "" {
 		d, err := time.ParseDuration(g)
 		if err != nil || d < 0 {
-			writeNativeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("grace %q is not a duration such as 10s", g))
-			return
+			return answer{}, badRequest("InvalidParameter", "grace %q is not a duration such as 10s", g)
 		}
 		grace = d
 	}
-	ev, err := s.engine.Terminate(r.Context(), r.PathValue("name"), r.PathValue("id"), grace)
+	ev, err := s.engine.Terminate(ctx, r.PathValue("name"), r.PathValue("id"), grace)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
-	front.WriteJSON(w, http.StatusOK, eventInfo(ev, false))
+	return ok(eventInfo(ev, false)), nil
 }
 
-func (s *Front) stats(w http.ResponseWriter, r *http.Request) {
+func (s *Front) stats(ctx context.Context, r *http.Request) (answer, error) {
 	fn := r.PathValue("name")
 	q, err := parseEventQuery(r, fn)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
-	st, err := s.engine.Stats(r.Context(), q)
+	st, err := s.engine.Stats(ctx, q)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
-	front.WriteJSON(w, http.StatusOK, nativeapi.StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs})
+	return ok(nativeapi.StatsInfo{Function: fn, Total: st.Total, ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs}), nil
 }
 
 func parseLogFilter(r *http.Request) (localemu.LogFilter, int64, int, error) {
@@ -349,11 +332,10 @@ func parseLogFilter(r *http.Request) (localemu.LogFilter, int64, int, error) {
 	return f, after, limit, nil
 }
 
-func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
+func (s *Front) logs(ctx context.Context, r *http.Request) (answer, error) {
 	f, after, limit, err := parseLogFilter(r)
 	if err != nil {
-		fail(w, err)
-		return
+		return answer{}, err
 	}
 	q := f.Query(after, limit)
 	q.Desc = r.URL.Query().Get("order") == "desc"
@@ -361,10 +343,9 @@ func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 	if len(f.Functions) > 1 {
 		// The store filters by one function; filter the rest here.
 		q.Limit = 0
-		all, err := s.engine.Logs(r.Context(), q)
+		all, err := s.engine.Logs(ctx, q)
 		if err != nil {
-			fail(w, err)
-			return
+			return answer{}, err
 		}
 		for i := range all {
 			if f.Match(&all[i]) {
@@ -374,9 +355,8 @@ func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-	} else if lines, err = s.engine.Logs(r.Context(), q); err != nil {
-		fail(w, err)
-		return
+	} else if lines, err = s.engine.Logs(ctx, q); err != nil {
+		return answer{}, err
 	}
 	out := make([]nativeapi.LogLineInfo, 0, len(lines))
 	cursor := strconv.FormatInt(after, 10)
@@ -384,56 +364,49 @@ func (s *Front) logs(w http.ResponseWriter, r *http.Request) {
 		out = append(out, logLineInfo(l))
 		cursor = strconv.FormatInt(l.Seq, 10)
 	}
-	front.WriteJSON(w, http.StatusOK, nativeapi.LogPage{Lines: out, Cursor: cursor})
+	return ok(nativeapi.LogPage{Lines: out, Cursor: cursor}), nil
 }
 
 // logStream serves a live tail as Server-Sent Events: each line is an
 // event whose id is its cursor, so a client reconnecting with Last-Event-ID
-// continues without gaps or duplicates.
-func (s *Front) logStream(w http.ResponseWriter, r *http.Request) {
+// continues without gaps or duplicates. It is the one route that writes
+// incrementally (serveStream): a malformed request is answered as any
+// handler's error, before the stream starts.
+func (s *Front) logStream(ctx context.Context, r *http.Request) (stream, error) {
 	f, after, _, err := parseLogFilter(r)
 	if err != nil {
-		fail(w, err)
-		return
+		return nil, err
 	}
 	if r.URL.Query().Get("after") == "" && r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("from") == "now" {
 		after = -1
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		writeNativeError(w, http.StatusInternalServerError, "InternalError", "streaming is not supported by this connection")
-		return
-	}
-	sub := s.engine.SubscribeLogs(f, after)
-	defer sub.Close()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, ": asyncfn log stream after %d\n\n", sub.Cursor())
-	flusher.Flush()
-	ctx := r.Context()
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		lines, err := sub.Next(wctx, 512)
-		cancel()
-		switch {
-		case err == nil:
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+	return func(ctx context.Context, w io.Writer, flush func()) {
+		sub := s.engine.SubscribeLogs(f, after)
+		defer sub.Close()
+		fmt.Fprintf(w, ": asyncfn log stream after %d\n\n", sub.Cursor())
+		flush()
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			lines, err := sub.Next(wctx, 512)
+			cancel()
+			switch {
+			case err == nil:
+			case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+				if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+					return
+				}
+				flush()
+				continue
+			default:
 				return
 			}
-			flusher.Flush()
-			continue
-		default:
-			return
-		}
-		for _, l := range lines {
-			b, _ := json.Marshal(logLineInfo(l))
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: log\ndata: %s\n\n", l.Seq, b); err != nil {
-				return
+			for _, l := range lines {
+				b, _ := json.Marshal(logLineInfo(l))
+				if _, err := fmt.Fprintf(w, "id: %d\nevent: log\ndata: %s\n\n", l.Seq, b); err != nil {
+					return
+				}
 			}
+			flush()
 		}
-		flusher.Flush()
-	}
+	}, nil
 }
