@@ -146,6 +146,8 @@ func FuzzLambdaRequest(f *testing.F) {
 	f.Add("GET", "/2025-12-01/functions/f/durable-executions?Statuses=RUNNING&MaxItems=-3", []byte(nil))
 	f.Add("POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda/stop", []byte(`{}`))
 	f.Add("POST", "/", []byte(`{"logGroupName":"/aws/lambda/f","filterPattern":"\"x"}`))
+	f.Add("GET", "/2015-03-31/functions?Marker=-1&MaxItems=0", []byte(nil))
+	f.Add("GET", "/2015-03-31/functions?Marker=99999999999999999999", []byte(nil))
 	e := emutest.NewEngine(f, localemu.Options{})
 	defer emutest.CloseEngine(f, e)
 	h := New(e, Options{})

@@ -134,8 +134,17 @@ func (s *Front) cwDescribeLogGroups(c *awsCall) {
 		c.engineFail(err)
 		return
 	}
-	start, _ := strconv.Atoi(in.NextToken)
-	if in.Limit <= 0 || in.Limit > 50 {
+	start, ok := pageStart(in.NextToken)
+	if !ok {
+		c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
+		return
+	}
+	if in.Limit < 0 || in.Limit > 50 {
+		// CloudWatch Logs API reference, DescribeLogGroups: limit is 1-50.
+		c.errorf(http.StatusBadRequest, "InvalidParameterException", "limit %d is not between 1 and 50", in.Limit)
+		return
+	}
+	if in.Limit == 0 {
 		in.Limit = 50
 	}
 	type group struct {

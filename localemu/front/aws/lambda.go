@@ -352,16 +352,36 @@ func (s *Front) function(c *awsCall) (store.Function, *localemu.FunctionConfig, 
 	return f, cfg, true
 }
 
+// pageStart reads a paging marker this front handed out: an offset, or
+// nothing for the first page. Anything else is not a marker of ours.
+func pageStart(marker string) (int, bool) {
+	if marker == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(marker)
+	return n, err == nil && n >= 0
+}
+
 func (s *Front) listFunctions(c *awsCall) {
 	fns, err := s.engine.Functions(c.r.Context())
 	if err != nil {
 		c.engineFail(err)
 		return
 	}
-	start, _ := strconv.Atoi(c.r.URL.Query().Get("Marker"))
-	max, _ := strconv.Atoi(c.r.URL.Query().Get("MaxItems"))
-	if max <= 0 || max > 50 {
-		max = 50
+	start, ok := pageStart(c.r.URL.Query().Get("Marker"))
+	if !ok {
+		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Marker %q is not a marker this API returned", c.r.URL.Query().Get("Marker"))
+		return
+	}
+	max := 50
+	if v := c.r.URL.Query().Get("MaxItems"); v != "" {
+		// Lambda API reference, ListFunctions: MaxItems is 1-10000 (answered in pages of at most 50).
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaxItems %q is not between 1 and 10000", v)
+			return
+		}
+		max = min(n, 50)
 	}
 	out := struct {
 		Functions  []lambdaFunction `json:"Functions"`
