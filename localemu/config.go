@@ -3,6 +3,7 @@ package localemu
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/asyncfn/asyncfn/cloud"
@@ -19,18 +20,45 @@ type AsyncConfig = nativeapi.AsyncConfig
 // MaxDeployBody bounds a deploy request (a base64 zip): 350 MB of body.
 const MaxDeployBody = 350 << 20
 
+// Function names as the clouds accept them. Lambda: 1-64 letters, digits,
+// hyphens and underscores (Lambda API reference, CreateFunction:
+// FunctionName). SCF: 2-60 of the same, starting with a letter and ending
+// with a letter or digit (SCF API, CreateFunction: FunctionName). Names never
+// reach a path in the emulator, but they must not be accepted locally where
+// the cloud refuses them.
+var (
+	lambdaFunctionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	scfFunctionName    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+)
+
+// CheckFunctionName says why a name is not one the provider accepts, or "".
+func CheckFunctionName(p cloud.Provider, name string) string {
+	if p == cloud.Tencent {
+		if !scfFunctionName.MatchString(name) {
+			return fmt.Sprintf("name %.80q is not a valid SCF function name (2-60 letters, digits, - and _, starting with a letter, ending with a letter or digit)", name)
+		}
+		return ""
+	}
+	if !lambdaFunctionName.MatchString(name) {
+		return fmt.Sprintf("name %.80q is not a valid Lambda function name (1-64 letters, digits, - and _)", name)
+	}
+	return ""
+}
+
 // validateConfig checks a configuration the way the clouds would before accepting it.
 func validateConfig(c *FunctionConfig) error {
 	var problems []string
-	if c.Name == "" {
-		problems = append(problems, "name is required")
-	}
 	switch {
 	case c.Provider.Known():
 	case c.Provider == "":
 		c.Provider = cloud.AWS
 	default:
 		problems = append(problems, fmt.Sprintf("provider %q is not aws or tencent", c.Provider))
+	}
+	if c.Name == "" {
+		problems = append(problems, "name is required")
+	} else if msg := CheckFunctionName(c.Provider, c.Name); msg != "" {
+		problems = append(problems, msg)
 	}
 	if c.Runtime == "" {
 		problems = append(problems, "runtime is required")

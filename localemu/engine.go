@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,7 @@ type Engine struct {
 	stopIdle  chan struct{}
 	drained   chan struct{} // closed when Drain has finished
 	closeOnce sync.Once
+	codeMu    sync.Mutex // held by a deploy from unpacking to recording, and by collectCode
 	hooks     testHooks
 }
 
@@ -117,6 +119,7 @@ type run struct {
 	id          string
 	fn          string
 	inc         uint64 // the function incarnation the event belongs to
+	code        string // the code directory the attempt runs (set when it starts)
 	attempt     int
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -212,6 +215,7 @@ func New(opts Options) (*Engine, error) {
 		lock.Close()
 		return nil, err
 	}
+	e.collectCode() // what a previous process left unused
 	if err := e.recover(); err != nil {
 		e.logs.close()
 		st.Close()
@@ -346,6 +350,48 @@ func (e *Engine) track(in *instance) {
 func (e *Engine) retire(in *instance) {
 	in.rt.Terminate(0)
 	os.Remove(filepath.Join(e.instDir, strconv.Itoa(in.rt.PID())))
+	e.collectCode()
+}
+
+// collectCode removes unpacked code that neither a function's latest version
+// nor any instance (warm, running or starting) uses: each deploy may unpack
+// up to a gigabyte, and a removed or redeployed function's old code would
+// otherwise stay for good. Deploy holds codeMu from unpacking to recording,
+// so code being deployed is never collected.
+func (e *Engine) collectCode() {
+	e.codeMu.Lock()
+	defer e.codeMu.Unlock()
+	inUse := make(map[string]bool)
+	e.mu.Lock()
+	for _, fs := range e.fns {
+		if fs.cfg != nil {
+			inUse[fs.code] = true
+		}
+		for _, in := range fs.idle {
+			inUse[in.code] = true
+		}
+	}
+	for _, t := range e.events {
+		if t.run != nil {
+			inUse[t.run.code] = true
+			if t.run.inst != nil {
+				inUse[t.run.inst.code] = true
+			}
+		}
+	}
+	e.mu.Unlock()
+	entries, err := os.ReadDir(e.codeDir)
+	if err != nil {
+		return
+	}
+	for _, ent := range entries {
+		path := filepath.Join(e.codeDir, ent.Name())
+		if ent.IsDir() && !strings.HasPrefix(ent.Name(), ".") && !inUse[path] {
+			if err := os.RemoveAll(path); err != nil {
+				e.log.Warn("removing unused code", "dir", path, "err", err)
+			}
+		}
+	}
 }
 
 // Deploy stores a new version of a function. With code == nil the current
@@ -356,6 +402,8 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 	}
 	var sum string
 	var size int64
+	e.codeMu.Lock() // until the code is recorded: collectCode must not take it
+	defer e.codeMu.Unlock()
 	if code == nil {
 		cur, err := e.store.GetFunction(ctx, cfg.Name)
 		if err != nil {
@@ -401,6 +449,7 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 	for _, in := range stale {
 		go e.retire(in)
 	}
+	go e.collectCode() // the previous code, once nothing uses it (after this deploy lets go of codeMu)
 	return f, nil
 }
 
@@ -477,6 +526,7 @@ func (e *Engine) RemoveFunction(ctx context.Context, name string) error {
 	for _, in := range idle {
 		go e.retire(in)
 	}
+	go e.collectCode()
 	for _, t := range waiting {
 		ev, err := e.store.GetEvent(ctx, t.id)
 		if err != nil {

@@ -3,12 +3,16 @@ package localemu
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/asyncfn/asyncfn/artifact"
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/store"
 )
@@ -209,4 +213,105 @@ func TestEventAgeExpiresWaitingEvents(t *testing.T) {
 			t.Fatalf("err = %v, want a ThrottledError", err)
 		}
 	})
+}
+
+// A name the cloud refuses is refused, and no name ever becomes a path: a
+// deploy of "../x" creates nothing outside the state directory.
+func TestFunctionNamesAreCheckedAndNeverPaths(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "state")
+	e := newEngine(t, dir, Options{})
+	defer closeEngine(t, e)
+	for _, c := range []struct {
+		provider cloud.Provider
+		name     string
+	}{{cloud.AWS, "../x"}, {cloud.AWS, "a/b"}, {cloud.AWS, "x\x00"}, {cloud.AWS, strings.Repeat("n", 65)}, {cloud.Tencent, "f"}, {cloud.Tencent, "9fn"}, {cloud.Tencent, "fn-"}} {
+		_, err := e.Deploy(context.Background(), FunctionConfig{Name: c.name, Provider: c.provider, Runtime: "nodejs20.x", Handler: "index.ok"}, codeZip(t))
+		var invalid *InvalidParameterError
+		if !errors.As(err, &invalid) {
+			t.Errorf("%s name %q: %v, want an invalid parameter", c.provider, c.name, err)
+		}
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		t.Errorf("the state directory's parent holds %d entries, want only state/", len(entries))
+	}
+	if got := workDirName("../../x"); strings.ContainsAny(got, "./") {
+		t.Errorf("work directory name %q comes from the function name", got)
+	}
+}
+
+// Unpacked code that no function version and no instance uses is removed:
+// after a redeploy once the old instances are gone, and after a remove. Code
+// a running event uses stays until it ends.
+func TestUnusedCodeIsCollected(t *testing.T) {
+	needNode(t)
+	dir := t.TempDir()
+	e := newEngine(t, dir, Options{})
+	defer closeEngine(t, e)
+	codeDirs := func() int {
+		entries, _ := os.ReadDir(filepath.Join(dir, "code"))
+		n := 0
+		for _, ent := range entries {
+			if ent.IsDir() && !strings.HasPrefix(ent.Name(), ".") {
+				n++
+			}
+		}
+		return n
+	}
+	waitDirs := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); codeDirs() != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d code directories, want %d", codeDirs(), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	zipWith := func(marker string) []byte {
+		t.Helper()
+		src := t.TempDir()
+		for name, body := range map[string]string{"index.js": handlers, "marker.txt": marker} {
+			if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		zip, _, err := artifact.Build(src, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return zip
+	}
+	z1, z2 := zipWith("1"), zipWith("2")
+	put := func(name string, zip []byte) {
+		t.Helper()
+		zero := 0
+		if _, err := e.Deploy(context.Background(), FunctionConfig{Name: name, Provider: cloud.AWS, Runtime: "nodejs20.x", Handler: "index.ok",
+			MemorySize: 128, Timeout: 30, Async: AsyncConfig{RetryAttempts: &zero}}, zip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("job", z1)
+	wait(t, e, invokeAsync(t, e, "job", `{}`).RequestID) // a warm instance of z1
+	put("job", z2)
+	waitDirs(1) // z1's warm instance retired with its code
+
+	put("job2", z1)
+	running := invokeAsync(t, e, "job2", `{"ms": 1500}`)
+	waitLog(t, e, running.RequestID, "working on")
+	put("job2", z2) // new code while the old runs
+	time.Sleep(100 * time.Millisecond)
+	if n := codeDirs(); n != 2 {
+		t.Fatalf("%d code directories while an event runs the old code, want 2", n)
+	}
+	if final := wait(t, e, running.RequestID); final.Status != event.Succeeded {
+		t.Fatalf("the event running on the old code: %s %s", final.Status, final.ErrorMessage)
+	}
+	waitDirs(1)
+	for _, fn := range []string{"job", "job2"} {
+		if err := e.RemoveFunction(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDirs(0)
 }

@@ -2,6 +2,8 @@ package localemu
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,6 +137,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 	e.mu.Lock()
 	cfg, version, code := fs.cfg, fs.version, fs.code
+	r.code = code
 	if fs.inc != r.inc {
 		cfg = nil // removed and created again: the event belonged to the old function
 	}
@@ -262,7 +265,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		Region:   cfg.Region,
 		ARN:      functionARN(cfg),
 		Env:      cfg.Environment,
-		WorkDir:  filepath.Join(e.workDir, cfg.Name),
+		WorkDir:  filepath.Join(e.workDir, workDirName(cfg.Name)),
 		// The limit is enforced by sampling the process tree's resident memory.
 		MemoryLimitMB: cfg.MemorySize,
 		Procs:         e.procs,
@@ -286,6 +289,13 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		go rt.Terminate(grace)
 	}
 	return in, nil
+}
+
+// workDirName names a function's scratch directory (its instances' HOME and
+// TMPDIR) by a digest of its name: a path is never built from a name.
+func workDirName(fn string) string {
+	h := sha256.Sum256([]byte(fn))
+	return hex.EncodeToString(h[:8])
 }
 
 func functionARN(cfg *FunctionConfig) string {

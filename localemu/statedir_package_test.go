@@ -21,7 +21,7 @@ func TestStateDirInsideTheServiceIsNeverPackaged(t *testing.T) {
 	}
 	state := filepath.Join(svc, "state")
 	e := newEngine(t, state, Options{})
-	deploy(t, e, "f", "ok", nil) // extracts the code under state/
+	deploy(t, e, "fn", "ok", nil) // extracts the code under state/
 	names := func() []string {
 		t.Helper()
 		data, _, err := artifact.Build(svc, nil)

@@ -3,9 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,13 +62,14 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		}
 		return r
 	}
-	cases := []struct {
+	// code is the SCF Error.Code, the x-amzn-ErrorType, or the native error code.
+	type badCase = struct {
 		name   string
 		req    *http.Request
 		status int
-		// code is the SCF Error.Code, the x-amzn-ErrorType, or the native error code.
-		code string
-	}{
+		code   string
+	}
+	cases := []badCase{
 		{"SCF invalid JSON", scf("CreateFunction", "2018-04-16", "{bad"), 200, "InvalidParameter"},
 		{"SCF unknown action", scf("Transmogrify", "2018-04-16", "{}"), 200, "InvalidAction"},
 		{"SCF unknown version", scf("ListFunctions", "2099-01-01", "{}"), 200, "NoSuchVersion"},
@@ -91,6 +95,19 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		{"Lambda oversize headers", req("GET", "/2015-03-31/functions/", "", "X-Padding", bigHeader), 400, "InvalidRequestContentException"},
 		{"Logs oversize headers", req("POST", "/", "{}", "X-Amz-Target", "Logs_20140328.DescribeLogGroups", "X-Padding", bigHeader), 400, "InvalidParameterException"},
 		{"native oversize headers", req("GET", "/v1/functions", "", "X-Padding", bigHeader), 431, "HeadersTooLarge"},
+	}
+	// Names the clouds refuse are refused on every front, whatever the route.
+	zipB64 := base64.StdEncoding.EncodeToString(emutest.CodeZip(t))
+	for _, name := range []string{"../../x", "a/b", "x\x00y", strings.Repeat("n", 5000), "a.b"} {
+		nativeBody, _ := json.Marshal(nativeapi.DeployRequest{Config: localemu.FunctionConfig{Name: name, Runtime: "nodejs20.x", Handler: "index.ok"}, Zip: emutest.CodeZip(t)})
+		lambdaBody, _ := json.Marshal(map[string]any{"FunctionName": name, "Role": "arn:aws:iam::1:role/r", "Runtime": "nodejs20.x", "Handler": "index.ok", "Code": map[string]string{"ZipFile": zipB64}})
+		scfBody, _ := json.Marshal(map[string]any{"FunctionName": name, "Runtime": "Nodejs16.13", "Handler": "index.ok", "Code": map[string]string{"ZipFile": zipB64}})
+		short := fmt.Sprintf("%.12q", name)
+		cases = append(cases,
+			badCase{"native name " + short, req("PUT", "/v1/functions/"+url.PathEscape(name), string(nativeBody)), 400, "InvalidParameter"},
+			badCase{"Lambda name " + short, req("POST", "/2015-03-31/functions", string(lambdaBody)), 400, "InvalidParameterValueException"},
+			badCase{"SCF name " + short, scf("CreateFunction", "2018-04-16", string(scfBody)), 200, "InvalidParameterValue.FunctionName"},
+		)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -73,8 +72,6 @@ const (
 	codeMemory     = 434 // MemoryLimitReached: killed for using more than its memory size
 	codeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
-
-var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
 // apiZone is the time zone of SCF's API times.
 func apiZone() *time.Location { return time.FixedZone("CST", 8*3600) }
@@ -414,8 +411,8 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 	if name == "" {
 		return nil, apiErr("MissingParameter", "FunctionName is required")
 	}
-	if !functionNameRE.MatchString(name) {
-		return nil, apiErr("InvalidParameterValue.FunctionName", "FunctionName %q must be 2-60 letters, digits, - and _, start with a letter and not end with - or _", name)
+	if msg := localemu.CheckFunctionName(cloud.Tencent, name); msg != "" {
+		return nil, apiErr("InvalidParameterValue.FunctionName", "FunctionName: %s", msg)
 	}
 	if err := checkNamespace(req.Namespace); err != nil {
 		return nil, err
