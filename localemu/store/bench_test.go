@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -269,4 +270,161 @@ func BenchmarkListEventsFiltered(b *testing.B) {
 			b.ReportMetric(float64(total), "matching")
 		})
 	}
+}
+
+// BenchmarkLogsBackwardPaging: CloudWatch's GetLogEvents over a function
+// that logged 200,000 lines over 4 days (50,000 a day, a stream a day)
+// while another function logged 50,000 lines in between. Every page is 100
+// lines; the time of a page must not depend on how many lines the function
+// has before or after the window (the log_spans bounds) or in it (LIMIT
+// with a cursor instead of loading the window).
+func BenchmarkLogsBackwardPaging(b *testing.B) {
+	const (
+		hot   = 200_000
+		cold  = 50_000
+		days  = 4
+		page  = 100
+		batch = 4096
+	)
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+	step := time.Duration(days) * 24 * time.Hour / hot
+	rng := rand.New(rand.NewPCG(1, 1))
+	var lines []LogLine
+	var seq int64
+	flush := func() {
+		if err := s.AppendLogs(ctx, lines); err != nil {
+			b.Fatal(err)
+		}
+		lines = lines[:0]
+	}
+	for i := range hot + cold {
+		seq++
+		fn, at := "hot", i*hot/(hot+cold)
+		if i%5 == 4 {
+			fn = "cold"
+		}
+		// Completed up to 50 ms before being numbered, as the engine's.
+		tm := t0.Add(time.Duration(at) * step).Add(-time.Duration(rng.IntN(50)) * time.Millisecond)
+		lines = append(lines, LogLine{Seq: seq, Function: fn, RequestID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i/20),
+			Attempt: 1, Time: tm, Stream: "stdout", Text: "frame 1234/5000 encoded at 48.2 fps, bitrate 4.1 Mbit/s"})
+		if len(lines) == batch {
+			flush()
+		}
+	}
+	flush()
+	dayWindow := func(d int) (time.Time, time.Time) {
+		return t0.Add(time.Duration(d) * 24 * time.Hour), t0.Add(time.Duration(d+1) * 24 * time.Hour)
+	}
+	// seqs of the hot lines of day d, ascending.
+	daySeqs := func(d int) []int64 {
+		since, until := dayWindow(d)
+		ls, err := s.Logs(ctx, LogQuery{Function: "hot", Since: since, Until: until})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return seqsOf(ls)
+	}
+	last, first := daySeqs(days-1), daySeqs(0)
+	lastSince, lastUntil := dayWindow(days - 1)
+	firstSince, firstUntil := dayWindow(0)
+	run := func(name string, q LogQuery, want int) {
+		b.Run(name, func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				ls, err := s.Logs(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(ls)
+			}
+			if n != want {
+				b.Fatalf("%d lines, want %d", n, want)
+			}
+			b.ReportMetric(float64(n), "lines/op")
+		})
+	}
+	back := func(since, until time.Time, before int64) LogQuery {
+		return LogQuery{Function: "hot", Since: since, Until: until, BeforeSeq: before, Desc: true, Limit: page}
+	}
+	// The first page without a token: the newest lines of the stream.
+	run("latest-page", back(lastSince, lastUntil, 0), page)
+	// The newest lines of the first day's stream: 150,000 newer lines of
+	// the function lie past its end.
+	run("latest-page-of-oldest-day", back(firstSince, firstUntil, 0), page)
+	// A page in the middle of the newest day.
+	run("page-mid-window", back(lastSince, lastUntil, last[len(last)/2]), page)
+	// The last page: 40 lines before the cursor are in the window, then
+	// the window's start; 150,000 older lines of the function lie beyond it.
+	run("page-at-window-start", back(lastSince, lastUntil, last[40]), 40)
+	run("page-at-oldest-day-start", back(firstSince, firstUntil, first[40]), 40)
+	// The whole newest day backwards, page by page (500 pages): ns/op is
+	// per day; page-ns is per page.
+	b.Run("walk-day-backward", func(b *testing.B) {
+		pages := 0
+		for b.Loop() {
+			q := back(lastSince, lastUntil, 0)
+			total := 0
+			for {
+				ls, err := s.Logs(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pages++
+				if len(ls) == 0 {
+					break
+				}
+				total += len(ls)
+				q.BeforeSeq = ls[len(ls)-1].Seq
+			}
+			if total != len(last) {
+				b.Fatalf("walked %d lines of %d", total, len(last))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pages), "page-ns")
+	})
+	// For comparison, what the handler did before: load the whole window
+	// newest first and keep the 100 lines before the cursor.
+	b.Run("before:load-window-then-filter", func(b *testing.B) {
+		cursor := last[len(last)/2]
+		for b.Loop() {
+			ls, err := s.Logs(ctx, LogQuery{Function: "hot", Since: lastSince, Until: lastUntil, Desc: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var keep []LogLine
+			for _, l := range ls {
+				if l.Seq < cursor && len(keep) < page {
+					keep = append(keep, l)
+				}
+			}
+			if len(keep) != page {
+				b.Fatal(len(keep))
+			}
+		}
+	})
+	// And a cursor with LIMIT but without the log_spans bounds: the last page
+	// walks every older line of the function.
+	b.Run("without-log-spans:page-at-window-start", func(b *testing.B) {
+		q := back(lastSince, lastUntil, last[40])
+		query, args := logsSQL(q, []string{"hot"}, seqRange{lo: math.MinInt64, hi: q.BeforeSeq - 1})
+		for b.Loop() {
+			rows, err := s.rdb.QueryContext(ctx, query, args...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			rows.Close()
+			if n != 40 {
+				b.Fatal(n)
+			}
+		}
+	})
 }

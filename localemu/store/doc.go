@@ -83,4 +83,21 @@
 // first Offset+Limit rows of each status's index range, so a page costs
 // O(statuses × (offset+limit)) whatever the table size; the total count
 // still visits every matching index entry.
+//
+// Lists read what a handler shows, in SQL: EventQuery.Omit leaves the
+// payload and result blobs out of ListEvents (its zero value still loads
+// them, for the callers written before it), GetEvents and AttemptsFor read
+// the events and attempts of a page in one query each, and ListAttempts
+// windows, filters, orders and pages the attempts of a function on the
+// (function, started_at) index.
+//
+// Log lines are indexed by (function, seq) and (request_id, seq). A page
+// (Limit) with a cursor (AfterSeq forward, BeforeSeq backward with Desc)
+// walks one of them and stops at its LIMIT. A time window is first turned
+// into the range of seq its lines can have, from log_spans (the lowest and
+// highest seq per function and minute, and per hour; see schemaV2), so
+// that the walk also stops at the window's edge: a page costs about Limit
+// lines whatever the function logged before or after the window, and the
+// bounds a few rows whatever the window's length
+// (BenchmarkLogsBackwardPaging).
 package store

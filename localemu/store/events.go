@@ -19,6 +19,19 @@ const eventCols = `request_id, function, version, qualifier, invoke_type, status
 	created_at, started_at, ended_at, next_attempt, duration_ms, max_memory_mb,
 	error_type, error_message, durable_name, payload, result`
 
+// eventColumns is eventCols with the omitted blobs read as NULL (scanEvent
+// reads the same number of columns either way).
+func eventColumns(omit Blobs) string {
+	c := eventCols
+	if omit&PayloadBlob != 0 {
+		c = strings.Replace(c, "payload", "NULL", 1)
+	}
+	if omit&ResultBlob != 0 {
+		c = strings.Replace(c, "result", "NULL", 1)
+	}
+	return c
+}
+
 const sqlInsertEvent = `INSERT INTO events (` + eventCols + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
@@ -26,8 +39,12 @@ const sqlUpdateEvent = `UPDATE events SET status = ?, attempts = ?, started_at =
 	next_attempt = ?, duration_ms = ?, max_memory_mb = ?, error_type = ?, error_message = ?,
 	result = ? WHERE request_id = ?`
 
+// sqlUpsertAttempt takes the attempt's function from its event (the last
+// argument is the RequestID again); for an unknown event it is empty and
+// the foreign key fails.
 const sqlUpsertAttempt = `INSERT INTO attempts (request_id, n, started_at, ended_at, status,
-	error_type, error_message, duration_ms, max_memory_mb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	error_type, error_message, duration_ms, max_memory_mb, function) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+	coalesce((SELECT function FROM events WHERE request_id = ?), ''))
 	ON CONFLICT (request_id, n) DO UPDATE SET started_at = excluded.started_at,
 	ended_at = excluded.ended_at, status = excluded.status, error_type = excluded.error_type,
 	error_message = excluded.error_message, duration_ms = excluded.duration_ms,
@@ -208,6 +225,12 @@ func (q EventQuery) where(statuses []event.Status) (string, []any) {
 	if q.RequestID != "" {
 		add("request_id = ?", q.RequestID)
 	}
+	if len(q.RequestIDs) > 0 {
+		add("request_id IN (SELECT value FROM json_each(?))", jsonArg(q.RequestIDs))
+	}
+	if q.DurableName != "" {
+		add("durable_name = ?", q.DurableName)
+	}
 	if !q.CreatedAfter.IsZero() {
 		add("created_at >= ?", q.CreatedAfter.UnixNano())
 	}
@@ -243,8 +266,9 @@ func dedupStatuses(in []event.Status) []event.Status {
 
 // ListEvents returns the page of events matching q (Offset, Limit; Limit 0 =
 // all) ordered by CreatedAt ascending (descending with q.Desc), ties in
-// insertion order (reversed with Desc), and the number of events matching q
-// regardless of Offset and Limit. Both come from one consistent snapshot.
+// insertion order (reversed with Desc), or by EndedAt (q.OrderBy), and the
+// number of events matching q regardless of Offset and Limit. Both come
+// from one consistent snapshot. q.Omit leaves the payload and/or result out.
 //
 // CreatedAfter and EndedAfter are inclusive, CreatedBefore and EndedBefore
 // exclusive; an event that has not ended never matches an Ended bound.
@@ -272,9 +296,24 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]Event, int, err
 		dir = " DESC"
 	}
 	order := " ORDER BY created_at" + dir + ", seq" + dir
+	cols := eventColumns(q.Omit)
 	var query string
 	var qargs []any
-	if len(q.Statuses) > 1 && q.Limit > 0 {
+	switch {
+	case q.OrderBy == ByEnded:
+		// No index gives this order: sort the matching rows' keys (not
+		// their blobs) and read the page's rows.
+		order = " ORDER BY ended_at IS NULL" + dir + ", ended_at" + dir + ", created_at" + dir + ", seq" + dir
+		limit := q.Limit
+		if limit == 0 {
+			limit = -1
+		}
+		query = `SELECT ` + cols + ` FROM events WHERE seq IN (SELECT seq FROM events` + where + order +
+			` LIMIT ? OFFSET ?)` + order
+		qargs = append(append(qargs, args...), limit, q.Offset)
+	case q.OrderBy != ByCreated:
+		return nil, 0, fmt.Errorf("store: list events: unknown order %d", q.OrderBy)
+	case len(q.Statuses) > 1 && q.Limit > 0:
 		// status IN (a, b) cannot walk an index in created_at order, so
 		// SQLite would sort every matching row to keep 100. Instead take
 		// the first Offset+Limit of each status from the
@@ -288,15 +327,15 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]Event, int, err
 			parts = append(parts, `SELECT * FROM (SELECT seq, created_at FROM events`+w+order+` LIMIT ?)`)
 			qargs = append(append(qargs, a...), n)
 		}
-		query = `SELECT ` + eventCols + ` FROM events WHERE seq IN (SELECT seq FROM (` +
+		query = `SELECT ` + cols + ` FROM events WHERE seq IN (SELECT seq FROM (` +
 			strings.Join(parts, " UNION ALL ") + `)` + order + ` LIMIT ? OFFSET ?)` + order
 		qargs = append(qargs, q.Limit, q.Offset)
-	} else {
+	default:
 		limit := q.Limit
 		if limit == 0 {
 			limit = -1
 		}
-		query = `SELECT ` + eventCols + ` FROM events` + where + order + ` LIMIT ? OFFSET ?`
+		query = `SELECT ` + cols + ` FROM events` + where + order + ` LIMIT ? OFFSET ?`
 		qargs = append(append(qargs, args...), limit, q.Offset)
 	}
 	rows, err := tx.QueryContext(ctx, query, qargs...)
@@ -397,7 +436,7 @@ func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
 		return errors.New("store: put attempt: empty RequestID")
 	}
 	args := []any{a.RequestID, a.N, timeArg(a.StartedAt), timeArg(a.EndedAt), string(a.Status),
-		a.ErrorType, a.ErrorMessage, a.DurationMs, a.MaxMemoryMB}
+		a.ErrorType, a.ErrorMessage, a.DurationMs, a.MaxMemoryMB, a.RequestID}
 	return s.write(ctx, func(w *writer) error {
 		if _, err := w.stmts.upsertAttempt.Exec(args...); err != nil {
 			var se *sqlite.Error
@@ -421,7 +460,7 @@ func (s *Store) UpdateEventWithAttempt(ctx context.Context, e *Event, a Attempt)
 	eargs := []any{string(e.Status), e.Attempts, timeArg(e.StartedAt), timeArg(e.EndedAt), timeArg(e.NextAttempt),
 		e.DurationMs, e.MaxMemoryMB, e.ErrorType, e.ErrorMessage, blobArg(e.Result), e.RequestID}
 	aargs := []any{a.RequestID, a.N, timeArg(a.StartedAt), timeArg(a.EndedAt), string(a.Status),
-		a.ErrorType, a.ErrorMessage, a.DurationMs, a.MaxMemoryMB}
+		a.ErrorType, a.ErrorMessage, a.DurationMs, a.MaxMemoryMB, a.RequestID}
 	id := e.RequestID
 	return s.write(ctx, func(w *writer) error {
 		res, err := w.stmts.updateEvent.Exec(eargs...)
@@ -441,22 +480,17 @@ func (s *Store) UpdateEventWithAttempt(ctx context.Context, e *Event, a Attempt)
 // Attempts returns the attempts of the event, by N. An unknown event is an
 // error wrapping ErrNotFound; an event with no attempt yet gives none.
 func (s *Store) Attempts(ctx context.Context, requestID string) ([]Attempt, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT n, started_at, ended_at, status, error_type, error_message,
-		duration_ms, max_memory_mb FROM attempts WHERE request_id = ? ORDER BY n`, requestID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts WHERE request_id = ? ORDER BY n`, requestID)
 	if err != nil {
 		return nil, dbErr(s.path, "attempts of "+requestID, err)
 	}
 	defer rows.Close()
 	out := []Attempt{}
 	for rows.Next() {
-		a := Attempt{RequestID: requestID}
-		var started, ended sql.NullInt64
-		var status string
-		if err := rows.Scan(&a.N, &started, &ended, &status, &a.ErrorType, &a.ErrorMessage,
-			&a.DurationMs, &a.MaxMemoryMB); err != nil {
+		a, err := scanAttempt(rows)
+		if err != nil {
 			return nil, dbErr(s.path, "attempts of "+requestID, err)
 		}
-		a.StartedAt, a.EndedAt, a.Status = timeOf(started), timeOf(ended), event.Status(status)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -473,4 +507,177 @@ func (s *Store) Attempts(ctx context.Context, requestID string) ([]Attempt, erro
 		}
 	}
 	return out, nil
+}
+
+// GetEvents returns the events with these request ids, by id, with the
+// omitted blobs left out: one query for a page of ids instead of a GetEvent
+// each. An unknown id has no entry (no error).
+func (s *Store) GetEvents(ctx context.Context, requestIDs []string, omit Blobs) (map[string]Event, error) {
+	out := make(map[string]Event, len(requestIDs))
+	if len(requestIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+eventColumns(omit)+` FROM events
+		WHERE request_id IN (SELECT value FROM json_each(?))`, jsonArg(requestIDs))
+	if err != nil {
+		return nil, dbErr(s.path, "get events", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, dbErr(s.path, "get events", err)
+		}
+		out[e.RequestID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(s.path, "get events", err)
+	}
+	return out, nil
+}
+
+const attemptCols = `request_id, n, started_at, ended_at, status, error_type, error_message,
+	duration_ms, max_memory_mb`
+
+func scanAttempt(r scanner) (Attempt, error) {
+	var a Attempt
+	var started, ended sql.NullInt64
+	var status string
+	if err := r.Scan(&a.RequestID, &a.N, &started, &ended, &status, &a.ErrorType, &a.ErrorMessage,
+		&a.DurationMs, &a.MaxMemoryMB); err != nil {
+		return Attempt{}, err
+	}
+	a.StartedAt, a.EndedAt, a.Status = timeOf(started), timeOf(ended), event.Status(status)
+	return a, nil
+}
+
+// AttemptsFor returns the attempts of these events, by request id and then
+// by N, in one query: for a list of events, instead of Attempts per event.
+// An event with no attempt, or unknown, has no entry.
+func (s *Store) AttemptsFor(ctx context.Context, requestIDs []string) (map[string][]Attempt, error) {
+	out := make(map[string][]Attempt, len(requestIDs))
+	if len(requestIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts
+		WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, n`, jsonArg(requestIDs))
+	if err != nil {
+		return nil, dbErr(s.path, "attempts", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, dbErr(s.path, "attempts", err)
+		}
+		out[a.RequestID] = append(out[a.RequestID], a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(s.path, "attempts", err)
+	}
+	return out, nil
+}
+
+// where builds the WHERE clause of an AttemptQuery.
+func (q AttemptQuery) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+	if q.Function != "" {
+		add("function = ?", q.Function)
+	}
+	if q.RequestID != "" {
+		add("request_id = ?", q.RequestID)
+	}
+	if !q.StartedAfter.IsZero() {
+		add("started_at >= ?", q.StartedAfter.UnixNano())
+	}
+	if !q.StartedBefore.IsZero() {
+		add("started_at < ?", q.StartedBefore.UnixNano())
+	}
+	if len(q.Statuses) > 0 {
+		sts := make([]string, len(q.Statuses))
+		for i, st := range q.Statuses {
+			sts[i] = string(st)
+		}
+		add("status IN (SELECT value FROM json_each(?))", jsonArg(sts))
+	}
+	if q.Ended {
+		add("ended_at IS NOT NULL")
+	}
+	if len(q.ErrorTypes) > 0 {
+		add("error_type IN (SELECT value FROM json_each(?))", jsonArg(q.ErrorTypes))
+	}
+	for _, p := range q.NotErrorTypePrefixes {
+		if p == "" {
+			add("0") // every error type starts with ""
+			continue
+		}
+		add("instr(error_type, ?) != 1", p)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ListAttempts returns the page of attempts matching q (Offset, Limit;
+// Limit 0 = all) in q.OrderBy's order, and the number of attempts matching
+// q regardless of Offset and Limit, from one snapshot. With Function set,
+// a Started window is a range of the (function, started_at) index, and in
+// ByStart order the page is read from it without sorting.
+func (s *Store) ListAttempts(ctx context.Context, q AttemptQuery) ([]Attempt, int, error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, 0, fmt.Errorf("store: list attempts: negative offset or limit")
+	}
+	var key string
+	switch q.OrderBy {
+	case ByStart:
+		key = "started_at"
+	case ByDuration:
+		key = "duration_ms"
+	case ByMaxMemory:
+		key = "max_memory_mb"
+	default:
+		return nil, 0, fmt.Errorf("store: list attempts: unknown order %d", q.OrderBy)
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, dbErr(s.path, "list attempts", err)
+	}
+	defer tx.Rollback()
+	where, args := q.where()
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM attempts`+where, args...).Scan(&total); err != nil {
+		return nil, 0, dbErr(s.path, "count attempts", err)
+	}
+	if total == 0 || q.Offset >= total {
+		return []Attempt{}, total, nil
+	}
+	dir := ""
+	if q.Desc {
+		dir = " DESC"
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = -1
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts`+where+
+		` ORDER BY `+key+dir+`, request_id`+dir+`, n`+dir+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, dbErr(s.path, "list attempts", err)
+	}
+	defer rows.Close()
+	out := make([]Attempt, 0, min(max(q.Limit, 0)+1, total, 1024))
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, 0, dbErr(s.path, "list attempts", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, dbErr(s.path, "list attempts", err)
+	}
+	return out, total, nil
 }

@@ -4,16 +4,26 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // migrations()[i] takes the schema from version i to version i+1. The version
 // is PRAGMA user_version. Append, never edit: a released database holds the
 // version it reached. (A function, not a var: the package keeps no mutable
 // state.)
-func migrations() []string { return []string{schemaV1} }
+func migrations() []string { return []string{schemaV1, schemaV2} }
 
 // SchemaVersion is the schema version this package writes: len(migrations()).
-const SchemaVersion = 1
+const SchemaVersion = 2
+
+// The buckets of log_spans: a line of time t (unix nanoseconds) is in the
+// minute floor(t / logMinute) and in the hour floor(minute / 60), in Go
+// (floorDiv) and in SQLite (schemaV2's migration) alike.
+const (
+	logMinute   = int64(60 * time.Second)
+	levelMinute = 0
+	levelHour   = 1
+)
 
 const (
 	// schemaV1 is the initial schema. Times are unix nanoseconds (UTC), NULL for the zero
@@ -83,6 +93,52 @@ CREATE TABLE logs (
 );
 CREATE INDEX logs_request ON logs (request_id, seq);
 CREATE INDEX logs_function ON logs (function, seq);
+`
+
+	// schemaV2 makes the handlers' windows bounded.
+	//
+	// attempts.function (the event's, filled from events) with the index
+	// (function, started_at) serves "the attempts of a function that
+	// started in a window" (SCF GetFunctionLogs) as an index range; the
+	// primary key (request_id, n) is the index's tail, so ordering by
+	// (started_at, request_id, n) needs no sort.
+	//
+	// log_spans summarises the logs per function and bucket of the
+	// lines' time — per minute (level 0) and per hour (level 1): the lowest
+	// and highest seq and the number of lines. Logs are read in seq order
+	// while a window is a time range, and a line's time is only nearly
+	// increasing in seq (it is when the line was completed, the seq when it
+	// was numbered). The buckets covering a window give the exact range of
+	// seq its lines can have, so a window's query walks (function, seq)
+	// inside that range and stops at its LIMIT, instead of walking past the
+	// window to the function's first or last line. A window is covered by
+	// its whole hours and at most 2 × 59 minutes at its edges (a window
+	// shorter than 3 hours by its minutes), so the bounds cost at most a
+	// few hundred small rows, plus one per hour of a long window. AppendLogs maintains the table
+	// in the same transaction as the lines; a line without a time is in no
+	// bucket and in no window.
+	schemaV2 = `
+ALTER TABLE attempts ADD COLUMN function TEXT NOT NULL DEFAULT '';
+UPDATE attempts SET function = coalesce((SELECT e.function FROM events e WHERE e.request_id = attempts.request_id), '');
+CREATE INDEX attempts_fn_started ON attempts (function, started_at);
+
+CREATE TABLE log_spans (
+	function TEXT    NOT NULL,
+	level    INTEGER NOT NULL,
+	bucket   INTEGER NOT NULL,
+	min_seq  INTEGER NOT NULL,
+	max_seq  INTEGER NOT NULL,
+	lines    INTEGER NOT NULL,
+	PRIMARY KEY (function, level, bucket)
+) WITHOUT ROWID;
+CREATE INDEX log_spans_bucket ON log_spans (level, bucket);
+INSERT INTO log_spans (function, level, bucket, min_seq, max_seq, lines)
+	SELECT function, 0, (time - ((time % 60000000000) + 60000000000) % 60000000000) / 60000000000 AS minute,
+		min(seq), max(seq), count(*)
+	FROM logs WHERE time IS NOT NULL GROUP BY function, minute;
+INSERT INTO log_spans (function, level, bucket, min_seq, max_seq, lines)
+	SELECT function, 1, (bucket - ((bucket % 60) + 60) % 60) / 60 AS hour, min(min_seq), max(max_seq), sum(lines)
+	FROM log_spans WHERE level = 0 GROUP BY function, hour;
 `
 )
 

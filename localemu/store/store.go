@@ -113,6 +113,7 @@ func (w *writer) exec(q string, args ...any) (sql.Result, error) {
 
 type writerStmts struct {
 	insertEvent, updateEvent, upsertAttempt, insertLog *sql.Stmt
+	upsertLogSpan                                      *sql.Stmt
 	begin, commit, rollback                            *sql.Stmt
 	savepoint, release, rollbackTo                     *sql.Stmt
 }
@@ -326,6 +327,7 @@ func (s *Store) openWriter() error {
 	prep(&st.updateEvent, sqlUpdateEvent)
 	prep(&st.upsertAttempt, sqlUpsertAttempt)
 	prep(&st.insertLog, sqlInsertLog)
+	prep(&st.upsertLogSpan, sqlUpsertLogSpan)
 	prep(&st.begin, "BEGIN IMMEDIATE")
 	prep(&st.commit, "COMMIT")
 	prep(&st.rollback, "ROLLBACK")
@@ -429,7 +431,7 @@ func (s *Store) closeDBs() error {
 		// failure is harmless (the next open replays the WAL).
 		s.wc.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 		for _, st := range []*sql.Stmt{s.stmts.insertEvent, s.stmts.updateEvent, s.stmts.upsertAttempt,
-			s.stmts.insertLog, s.stmts.begin, s.stmts.commit, s.stmts.rollback, s.stmts.savepoint,
+			s.stmts.insertLog, s.stmts.upsertLogSpan, s.stmts.begin, s.stmts.commit, s.stmts.rollback, s.stmts.savepoint,
 			s.stmts.release, s.stmts.rollbackTo} {
 			if st != nil {
 				st.Close()

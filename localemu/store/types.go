@@ -65,14 +65,73 @@ type EventQuery struct {
 	InvokeType    string
 	Qualifier     string
 	RequestID     string
+	RequestIDs    []string  // only these events (nil or empty: no filter); with RequestID, both apply
+	DurableName   string    // only the event started with this durable execution name
 	CreatedAfter  time.Time // inclusive
 	CreatedBefore time.Time // exclusive
 	EndedAfter    time.Time
 	EndedBefore   time.Time
-	Desc          bool // order by CreatedAt descending (default ascending)
+	OrderBy       EventOrder // ListEvents only: ByCreated (default) or ByEnded
+	Desc          bool       // descending order (default ascending)
 	Offset        int
 	Limit         int // 0 = no limit
+	// Omit names the large columns ListEvents leaves out: they are nil in
+	// the events it returns. The zero value loads everything (as before
+	// Omit existed); a list that shows neither payload nor result sets
+	// OmitBlobs. GetEvent always loads everything.
+	Omit Blobs
 }
+
+// EventOrder is the order of ListEvents.
+type EventOrder int
+
+const (
+	// ByCreated orders by CreatedAt, ties in insertion order.
+	ByCreated EventOrder = iota
+	// ByEnded orders by EndedAt, events that have not ended after those
+	// that have (before them with Desc), ties by CreatedAt and insertion
+	// order; Desc reverses the whole order.
+	ByEnded
+)
+
+// Blobs is a set of an Event's large columns.
+type Blobs uint8
+
+const (
+	PayloadBlob Blobs = 1 << iota // Event.Payload
+	ResultBlob                    // Event.Result
+	OmitBlobs   = PayloadBlob | ResultBlob
+)
+
+// AttemptQuery filters ListAttempts. Zero values mean "no filter". Give
+// Function: attempts are indexed by (function, start), so a window of one
+// function costs what it holds, not the whole table.
+type AttemptQuery struct {
+	Function      string
+	RequestID     string
+	StartedAfter  time.Time // inclusive; an attempt never started never matches a Started bound
+	StartedBefore time.Time // exclusive
+	Statuses      []event.Status
+	Ended         bool     // only attempts that have ended (EndedAt set)
+	ErrorTypes    []string // only attempts with one of these error types
+	// NotErrorTypePrefixes drops the attempts whose error type starts with
+	// one of these (e.g. "Runtime." keeps the handler's own errors).
+	NotErrorTypePrefixes []string
+	OrderBy              AttemptOrder
+	Desc                 bool // reverses the whole order, tie-breaks included
+	Offset               int
+	Limit                int // 0 = no limit
+}
+
+// AttemptOrder is the order of ListAttempts; ties are broken by RequestID
+// then N, so that pages are deterministic.
+type AttemptOrder int
+
+const (
+	ByStart     AttemptOrder = iota // StartedAt
+	ByDuration                      // DurationMs
+	ByMaxMemory                     // MaxMemoryMB
+)
 
 // Stats are the status statistics over a set of events.
 type Stats struct {
@@ -94,14 +153,28 @@ type LogLine struct {
 	Text      string
 }
 
-// LogQuery filters Logs. Zero values mean "no filter".
+// LogQuery filters Logs. Zero values mean "no filter"; the filters combine
+// with AND.
 type LogQuery struct {
 	Function  string
+	Functions []string // lines of any of these functions; with Function, both apply
 	RequestID string
-	AfterSeq  int64 // only lines with Seq > AfterSeq
-	Since     time.Time
-	Until     time.Time
-	Contains  string // substring match on Text
-	Desc      bool
-	Limit     int
+	// Requests keeps the lines of any of these events, or attempts of
+	// events (one query for the logs of a page of events).
+	Requests  []LogRef
+	Attempt   int       // only lines of this attempt (1-based)
+	Stream    string    // only lines of this stream ("stdout", "stderr", "platform")
+	AfterSeq  int64     // only lines with Seq > AfterSeq (a forward cursor)
+	BeforeSeq int64     // only lines with Seq < BeforeSeq (a backward cursor); 0 = no bound
+	Since     time.Time // inclusive
+	Until     time.Time // exclusive
+	Contains  string    // substring match on Text
+	Desc      bool      // newest (highest Seq) first
+	Limit     int       // 0 = all
+}
+
+// LogRef names the lines of one event, or of one of its attempts.
+type LogRef struct {
+	RequestID string
+	Attempt   int // 1-based; 0 = every attempt
 }
