@@ -12,6 +12,7 @@ package aws
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -38,8 +39,15 @@ const (
 	// the ARN patterns of the SDKs require).
 	awsAccountID     = "000000000000"
 	awsDefaultRegion = "us-east-1"
-	// maxAWSBody bounds a request body: a 50 MB zip, base64 in JSON.
-	maxAWSBody = 80 << 20
+	// codeBody bounds CreateFunction and UpdateFunctionCode: Lambda takes a
+	// zip of up to 50 MB through the API (Lambda quotas: "Deployment
+	// package (.zip file archive) size: 50 MB (zipped, for direct upload)"),
+	// base64 in JSON.
+	codeBody = 70 << 20
+	// smallBody bounds every other request but Invoke (whose bound is the
+	// synchronous payload limit): configuration, concurrency, executions,
+	// CloudWatch Logs queries.
+	smallBody = 1 << 20
 	// logTailBytes is how much of the log X-Amz-Log-Type: Tail returns.
 	logTailBytes = 4096
 	// defaultDurableRetentionDays is what a function without durableConfig
@@ -49,15 +57,16 @@ const (
 
 // Register adds the Lambda REST and durable-execution routes.
 func (s *Front) Register(mux *http.ServeMux) {
-	h := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError) }
-	mux.HandleFunc("POST /2015-03-31/functions", h(s.createFunction))
+	h := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError, smallBody) }
+	code := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError, codeBody) }
+	mux.HandleFunc("POST /2015-03-31/functions", code(s.createFunction))
 	mux.HandleFunc("GET /2015-03-31/functions", h(s.listFunctions))
 	mux.HandleFunc("GET /2015-03-31/functions/{name}", h(s.getFunction))
 	mux.HandleFunc("DELETE /2015-03-31/functions/{name}", h(s.deleteFunction))
 	mux.HandleFunc("GET /2015-03-31/functions/{name}/configuration", h(s.getConfiguration))
 	mux.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", h(s.updateConfiguration))
-	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", h(s.updateCode))
-	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h(s.lambdaInvoke))
+	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", code(s.updateCode))
+	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.awsHandler(s.lambdaInvoke, awsRESTError, nativeapi.MaxSyncPayload))
 	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", h(s.putConcurrency))
 	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", h(s.deleteConcurrency))
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", h(s.getConcurrency))
@@ -80,26 +89,45 @@ type awsCall struct {
 	fail      func(w http.ResponseWriter, status int, code, msg, requestID string)
 }
 
-// awsHandler reads the body, checks the signature and runs f.
-func (s *Front) awsHandler(f func(*awsCall), fail func(http.ResponseWriter, int, string, string, string)) http.HandlerFunc {
+// awsHandler authenticates a request and runs f. What the headers allow is
+// checked before a byte of the body is read; the body is then read up to
+// limit — the largest legitimate request of the route — and hashed as it is
+// read, and the signature checked against that hash.
+func (s *Front) awsHandler(f func(*awsCall), fail func(http.ResponseWriter, int, string, string, string), limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &awsCall{w: w, r: r, requestID: uuid.NewString(), fail: fail}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxAWSBody+1))
+		deny := func(err error) {
+			var se *sigV4Error
+			errors.As(err, &se)
+			fail(w, http.StatusForbidden, se.Code, se.Msg, c.requestID)
+		}
+		signed, err := checkSigV4Headers(r, s.creds, time.Now())
+		if err != nil {
+			deny(err)
+			return
+		}
+		tooLarge := func() {
+			fail(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("request must be smaller than %d bytes", limit+1), c.requestID)
+		}
+		if r.ContentLength > limit {
+			tooLarge()
+			return
+		}
+		hash := sha256.New()
+		body, err := io.ReadAll(io.TeeReader(io.LimitReader(r.Body, limit+1), hash))
 		if err != nil {
 			fail(w, http.StatusBadRequest, "InvalidRequestContentException", "read request body: "+err.Error(), c.requestID)
 			return
 		}
-		if len(body) > maxAWSBody {
-			fail(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("request must be smaller than %d bytes", maxAWSBody), c.requestID)
+		if int64(len(body)) > limit {
+			tooLarge()
+			return
+		}
+		if err := signed.verify(hash.Sum(nil), s.creds); err != nil {
+			deny(err)
 			return
 		}
 		c.body = body
-		if err := verifySigV4(r, body, s.creds, time.Now()); err != nil {
-			var se *sigV4Error
-			errors.As(err, &se)
-			fail(w, http.StatusForbidden, se.Code, se.Msg, c.requestID)
-			return
-		}
 		c.region = sigV4Region(r)
 		if c.region == "" {
 			c.region = awsDefaultRegion

@@ -64,60 +64,91 @@ func sigV4Region(r *http.Request) string {
 	return scope.Region
 }
 
-// verifySigV4 recomputes the request's signature with creds. body is the
-// request body the caller already read (the payload hash covers it). With
-// creds nil every request is accepted: the emulator listens on loopback.
-func verifySigV4(r *http.Request, body []byte, creds *front.Credentials, now time.Time) error {
+// signedRequest is a request whose SigV4 headers have been checked: what is
+// left is the signature itself, which covers the body.
+type signedRequest struct {
+	r       *http.Request
+	scope   sigV4Scope
+	signed  []string
+	sig     string
+	amzDate string
+}
+
+// checkSigV4Headers checks everything of a SigV4 signature that the headers
+// alone decide — present, well formed, our access key, within 15 minutes —
+// so that a request failing them is refused before its body is read. With
+// creds nil every request passes (the emulator listens on loopback).
+func checkSigV4Headers(r *http.Request, creds *front.Credentials, now time.Time) (*signedRequest, error) {
 	if creds == nil {
-		return nil
+		return nil, nil
 	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return &sigV4Error{"MissingAuthenticationTokenException", "Missing Authentication Token"}
+		return nil, &sigV4Error{"MissingAuthenticationTokenException", "Missing Authentication Token"}
 	}
 	scope, signed, sig, ok := parseSigV4Auth(auth)
 	if !ok {
-		return &sigV4Error{"IncompleteSignatureException", "Authorization header is not a well-formed AWS4-HMAC-SHA256 signature"}
+		return nil, &sigV4Error{"IncompleteSignatureException", "Authorization header is not a well-formed AWS4-HMAC-SHA256 signature"}
 	}
 	if scope.AccessKey != creds.ID {
-		return &sigV4Error{"UnrecognizedClientException", "The security token included in the request is invalid."}
+		return nil, &sigV4Error{"UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil {
-		return &sigV4Error{"IncompleteSignatureException", "X-Amz-Date is missing or malformed"}
+		return nil, &sigV4Error{"IncompleteSignatureException", "X-Amz-Date is missing or malformed"}
 	}
 	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
-		return &sigV4Error{"InvalidSignatureException", "Signature expired: " + amzDate + " is more than 15 minutes from the emulator's time " + now.UTC().Format("20060102T150405Z")}
+		return nil, &sigV4Error{"InvalidSignatureException", "Signature expired: " + amzDate + " is more than 15 minutes from the emulator's time " + now.UTC().Format("20060102T150405Z")}
 	}
 	if !strings.HasPrefix(amzDate, scope.Date) {
-		return &sigV4Error{"InvalidSignatureException", "the credential scope date does not match X-Amz-Date"}
+		return nil, &sigV4Error{"InvalidSignatureException", "the credential scope date does not match X-Amz-Date"}
 	}
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" {
-		h := sha256.Sum256(body)
-		payloadHash = hex.EncodeToString(h[:])
+	return &signedRequest{r: r, scope: scope, signed: signed, sig: sig, amzDate: amzDate}, nil
+}
+
+// verify checks the signature over the body whose SHA-256 is bodyHash. The
+// hash is always the body's own: an X-Amz-Content-Sha256 header must equal
+// it (Lambda signs every payload; UNSIGNED-PAYLOAD is S3's, not Lambda's —
+// AWS Signature Version 4, "Signing AWS API requests").
+func (q *signedRequest) verify(bodyHash []byte, creds *front.Credentials) error {
+	if q == nil {
+		return nil
+	}
+	payloadHash := hex.EncodeToString(bodyHash)
+	if h := q.r.Header.Get("X-Amz-Content-Sha256"); h != "" && h != payloadHash {
+		return &sigV4Error{"InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
 	creq := strings.Join([]string{
-		r.Method,
-		canonicalURI(r),
-		canonicalQuery(r.URL.Query()),
-		canonicalHeaders(r, signed),
-		strings.Join(signed, ";"),
+		q.r.Method,
+		canonicalURI(q.r),
+		canonicalQuery(q.r.URL.Query()),
+		canonicalHeaders(q.r, q.signed),
+		strings.Join(q.signed, ";"),
 		payloadHash,
 	}, "\n")
-	credScope := strings.Join([]string{scope.Date, scope.Region, scope.Service, "aws4_request"}, "/")
+	credScope := strings.Join([]string{q.scope.Date, q.scope.Region, q.scope.Service, "aws4_request"}, "/")
 	ch := sha256.Sum256([]byte(creq))
-	sts := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + credScope + "\n" + hex.EncodeToString(ch[:])
-	key := hmacSHA256([]byte("AWS4"+creds.Key), scope.Date)
-	key = hmacSHA256(key, scope.Region)
-	key = hmacSHA256(key, scope.Service)
+	sts := "AWS4-HMAC-SHA256\n" + q.amzDate + "\n" + credScope + "\n" + hex.EncodeToString(ch[:])
+	key := hmacSHA256([]byte("AWS4"+creds.Key), q.scope.Date)
+	key = hmacSHA256(key, q.scope.Region)
+	key = hmacSHA256(key, q.scope.Service)
 	key = hmacSHA256(key, "aws4_request")
 	want := hex.EncodeToString(hmacSHA256(key, sts))
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	if !hmac.Equal([]byte(want), []byte(q.sig)) {
 		return &sigV4Error{"InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."}
 	}
 	return nil
+}
+
+// verifySigV4 checks a request whose body was read whole.
+func verifySigV4(r *http.Request, body []byte, creds *front.Credentials, now time.Time) error {
+	q, err := checkSigV4Headers(r, creds, now)
+	if err != nil {
+		return err
+	}
+	h := sha256.Sum256(body)
+	return q.verify(h[:], creds)
 }
 
 func hmacSHA256(key []byte, data string) []byte {

@@ -2,11 +2,24 @@ package aws
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"net/http"
+	goruntime "runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/asyncfn/asyncfn/cloud"
+	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/localemu/store"
 )
 
 // FuzzSigV4Verify checks the SigV4 verifier never panics and never accepts a
@@ -29,4 +42,91 @@ func FuzzSigV4Verify(f *testing.F) {
 			t.Fatalf("accepted a request no one signed with the key: %q", auth)
 		}
 	})
+}
+
+// zeros is an endless body that costs no memory to send.
+type zeros struct{ n, max int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n >= z.max {
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	if z.max-z.n < n {
+		n = z.max - z.n
+	}
+	clear(p[:n])
+	z.n += n
+	return int(n), nil
+}
+
+// A signed request whose body was replaced is refused even when it claims
+// the original body's hash in X-Amz-Content-Sha256; the signed original goes
+// through.
+func TestSigV4CoversTheBody(t *testing.T) {
+	emutest.NeedNode(t)
+	e := emutest.NewEngine(t, localemu.Options{})
+	url := emutest.Serve(t, New(e, &front.Credentials{ID: awsTestKeyID, Key: awsTestSecret}, e.Logger()))
+	zero := 0
+	if _, err := e.Deploy(context.Background(), localemu.FunctionConfig{Name: "job", Provider: cloud.AWS, Runtime: "nodejs20.x", Handler: "index.ok",
+		MemorySize: 128, Timeout: 10, Async: localemu.AsyncConfig{RetryAttempts: &zero}}, emutest.CodeZip(t)); err != nil {
+		t.Fatal(err)
+	}
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: awsTestKeyID, SecretAccessKey: awsTestSecret}
+	send := func(signedBody, sentBody string, claimHash bool) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url+"/2015-03-31/functions/job/invocations", strings.NewReader(sentBody))
+		req.Header.Set("X-Amz-Invocation-Type", "Event")
+		sum := sha256.Sum256([]byte(signedBody))
+		hash := hex.EncodeToString(sum[:])
+		if claimHash {
+			req.Header.Set("X-Amz-Content-Sha256", hash)
+		}
+		if err := signer.SignHTTP(context.Background(), creds, req, hash, "lambda", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := send(`{"n":1}`, `{"n":2}`, true); st != http.StatusForbidden {
+		t.Errorf("tampered body with the original's hash claimed: %d, want 403", st)
+	}
+	if st := send(`{"n":1}`, `{"n":2}`, false); st != http.StatusForbidden {
+		t.Errorf("tampered body: %d, want 403", st)
+	}
+	if _, total, _ := e.Events(context.Background(), store.EventQuery{}); total != 0 {
+		t.Fatalf("%d events stored from tampered requests", total)
+	}
+	if st := send(`{"n":1}`, `{"n":1}`, true); st != http.StatusAccepted {
+		t.Errorf("the signed body: %d, want 202", st)
+	}
+}
+
+// A request that fails what its headers alone decide is refused before its
+// body is read, and no route reads more than its largest legitimate request:
+// a 340 MB body costs the emulator next to nothing.
+func TestBodiesAreNotBufferedBeforeAuthentication(t *testing.T) {
+	e := emutest.NewEngine(t, localemu.Options{})
+	url := emutest.Serve(t, New(e, &front.Credentials{ID: awsTestKeyID, Key: awsTestSecret}, e.Logger()))
+	for _, path := range []string{"/2015-03-31/functions", "/2015-03-31/functions/job/invocations"} {
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		req, _ := http.NewRequest(http.MethodPost, url+path, &zeros{max: 340 << 20})
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("unsigned 340 MB POST %s: %d, want 403", path, resp.StatusCode)
+			}
+		} // an error is the server closing the connection on the unread body: refused too
+		goruntime.ReadMemStats(&after)
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 32<<20 {
+			t.Errorf("unsigned 340 MB POST %s allocated %d MB", path, grown>>20)
+		}
+	}
 }

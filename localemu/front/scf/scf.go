@@ -3,7 +3,9 @@ package scf
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,14 +141,49 @@ func writeResponse(w http.ResponseWriter, response map[string]any) {
 	_ = enc.Encode(map[string]any{"Response": response})
 }
 
-// handleSCF authenticates, decodes and dispatches one request.
+// Body bounds by action. CreateFunction and UpdateFunctionCode carry the code
+// inline: SCF takes a ZipFile of up to 20 MB, base64 (SCF API, CreateFunction:
+// Code.ZipFile); Invoke carries a payload of up to 6 MB (ClientContext); every
+// other action is small.
+const (
+	codeBody   = 25 << 20
+	invokeBody = nativeapi.MaxSyncPayload + 64<<10
+	smallBody  = 1 << 20
+)
+
+func bodyLimit(action string) int64 {
+	switch action {
+	case "CreateFunction", "UpdateFunctionCode":
+		return codeBody
+	case "Invoke":
+		return invokeBody
+	}
+	return smallBody
+}
+
+// handleSCF authenticates, decodes and dispatches one request. What the
+// headers allow is checked before a byte of the body is read; the body is
+// then read up to the largest legitimate request of its action, hashed as it
+// is read, and the signature checked against that hash.
 func (s *Front) handleSCF(ctx context.Context, w http.ResponseWriter, r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, localemu.MaxDeployBody))
+	var signed *tc3Request
+	if s.creds != nil {
+		var f *tc3Failure
+		if signed, f = checkTC3Headers(r, s.creds, time.Now()); f != nil {
+			return nil, &apiError{Code: f.Code, Message: f.Message}
+		}
+	}
+	limit := bodyLimit(r.Header.Get("X-TC-Action"))
+	if r.ContentLength > limit {
+		return nil, apiErr("RequestSizeLimitExceeded", "the request body of %d bytes exceeds the %d bytes this action takes", r.ContentLength, limit)
+	}
+	hash := sha256.New()
+	body, err := io.ReadAll(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), hash))
 	if err != nil {
 		return nil, apiErr("RequestSizeLimitExceeded", "read the request body: %v", err)
 	}
-	if s.creds != nil {
-		if f := verifyTC3(r, body, s.creds, time.Now()); f != nil {
+	if signed != nil {
+		if f := signed.verify(hex.EncodeToString(hash.Sum(nil)), s.creds); f != nil {
 			return nil, &apiError{Code: f.Code, Message: f.Message}
 		}
 	}

@@ -121,34 +121,60 @@ type tc3Failure struct{ Code, Message string }
 
 func (f *tc3Failure) Error() string { return f.Code + ": " + f.Message }
 
-// verifyTC3 checks the request's signature against creds at now. body is the
-// request body exactly as received.
-func verifyTC3(r *http.Request, body []byte, creds *front.Credentials, now time.Time) *tc3Failure {
+// tc3Request is a request whose TC3 headers have been checked: what is left
+// is the signature itself, which covers the body.
+type tc3Request struct {
+	r    *http.Request
+	auth tc3Authorization
+	ts   string
+}
+
+// checkTC3Headers checks everything of a TC3 signature that the headers alone
+// decide — present, well formed, our SecretId, a timestamp within the
+// allowed skew — so that a request failing them is refused before its body
+// is read.
+func checkTC3Headers(r *http.Request, creds *front.Credentials, now time.Time) (*tc3Request, *tc3Failure) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return &tc3Failure{"AuthFailure.SignatureFailure", "the request carries no Authorization header; sign it with TC3-HMAC-SHA256"}
+		return nil, &tc3Failure{"AuthFailure.SignatureFailure", "the request carries no Authorization header; sign it with TC3-HMAC-SHA256"}
 	}
 	auth, err := parseTC3Authorization(h)
 	if err != nil {
-		return &tc3Failure{"AuthFailure.InvalidAuthorization", "the Authorization header is not a TC3-HMAC-SHA256 authorization: " + err.Error()}
+		return nil, &tc3Failure{"AuthFailure.InvalidAuthorization", "the Authorization header is not a TC3-HMAC-SHA256 authorization: " + err.Error()}
 	}
 	ts := r.Header.Get("X-TC-Timestamp")
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return &tc3Failure{"AuthFailure.SignatureFailure", fmt.Sprintf("X-TC-Timestamp %q is not a Unix time in seconds", ts)}
+		return nil, &tc3Failure{"AuthFailure.SignatureFailure", fmt.Sprintf("X-TC-Timestamp %q is not a Unix time in seconds", ts)}
 	}
 	signedAt := time.Unix(sec, 0)
 	if skew := now.Sub(signedAt); skew > tc3MaxSkew || skew < -tc3MaxSkew {
-		return &tc3Failure{"AuthFailure.SignatureExpire", fmt.Sprintf("the signature's timestamp %s is more than %s away from the server time %s",
+		return nil, &tc3Failure{"AuthFailure.SignatureExpire", fmt.Sprintf("the signature's timestamp %s is more than %s away from the server time %s",
 			signedAt.UTC().Format(time.RFC3339), tc3MaxSkew, now.UTC().Format(time.RFC3339))}
 	}
 	if auth.SecretID != creds.ID {
-		return &tc3Failure{"AuthFailure.SecretIdNotFound", fmt.Sprintf("SecretId %q is not the emulator's credential", auth.SecretID)}
+		return nil, &tc3Failure{"AuthFailure.SecretIdNotFound", fmt.Sprintf("SecretId %q is not the emulator's credential", auth.SecretID)}
 	}
 	if want := signedAt.UTC().Format("2006-01-02"); auth.Date != want {
-		return &tc3Failure{"AuthFailure.SignatureFailure", fmt.Sprintf("the credential scope's date %s is not the UTC date of X-TC-Timestamp (%s)", auth.Date, want)}
+		return nil, &tc3Failure{"AuthFailure.SignatureFailure", fmt.Sprintf("the credential scope's date %s is not the UTC date of X-TC-Timestamp (%s)", auth.Date, want)}
 	}
-	payloadHash := tc3SHA256Hex(body)
+	return &tc3Request{r: r, auth: auth, ts: ts}, nil
+}
+
+// verifyTC3 checks the request's signature against creds at now. body is the
+// request body exactly as received.
+func verifyTC3(r *http.Request, body []byte, creds *front.Credentials, now time.Time) *tc3Failure {
+	q, f := checkTC3Headers(r, creds, now)
+	if f != nil {
+		return f
+	}
+	return q.verify(tc3SHA256Hex(body), creds)
+}
+
+// verify checks the signature over the body whose SHA-256 is bodyHash (hex).
+func (q *tc3Request) verify(bodyHash string, creds *front.Credentials) *tc3Failure {
+	r, auth, ts := q.r, q.auth, q.ts
+	payloadHash := bodyHash
 	if r.Header.Get("X-TC-Content-SHA256") == tc3UnsignedPayload {
 		payloadHash = tc3SHA256Hex([]byte(tc3UnsignedPayload))
 	}
