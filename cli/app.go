@@ -288,8 +288,15 @@ func commands(g *Globals, io IO) []*ucli.Command {
 	return append(cmds, runtimeCommands(g, io)...)
 }
 
-// loadService reads the serverless.yml that the global flags point at.
+// loadService reads the serverless.yml that the global flags point at, for
+// the commands that deploy or call it (spec.Load: every problem is an error).
 func loadService(g *Globals, io IO) (*spec.Loaded, error) {
+	return loadWith(spec.Load, g, io)
+}
+
+// loadWith reads the serverless.yml that the global flags point at — the
+// same file, stage, region, params and environment — with load.
+func loadWith(load func(string, spec.Options) (*spec.Loaded, error), g *Globals, io IO) (*spec.Loaded, error) {
 	path := g.ConfigFile
 	if path == "" {
 		dir, err := os.Getwd()
@@ -314,7 +321,7 @@ func loadService(g *Globals, io IO) (*spec.Loaded, error) {
 		}
 		opts.Params[k] = v
 	}
-	loaded, err := spec.Load(path, opts)
+	loaded, err := load(path, opts)
 	if err != nil {
 		var errs spec.Errors
 		if errors.As(err, &errs) {

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -110,40 +107,8 @@ func runValidate(o *validateOptions) error {
 	return nil
 }
 
-// loadForPrint is loadService with spec.LoadForPrint: the same file, stage,
-// region, params and environment.
+// loadForPrint is loadService with spec.LoadForPrint: what only a deploy
+// would refuse comes back as Loaded.DeployErrors, not as an error.
 func loadForPrint(g *Globals, io IO) (*spec.Loaded, error) {
-	path := g.ConfigFile
-	if path == "" {
-		dir, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		if path, err = spec.Find(dir); err != nil {
-			return nil, &usageError{err.Error()}
-		}
-	}
-	opts := spec.Options{Stage: g.Stage, Region: g.Region, Opts: map[string]string{}, Params: map[string]string{}, Env: io.Getenv}
-	if g.Stage != "" {
-		opts.Opts["stage"] = g.Stage
-	}
-	if g.Region != "" {
-		opts.Opts["region"] = g.Region
-	}
-	for _, p := range g.Params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, usagef("--param %q: use KEY=VALUE", p)
-		}
-		opts.Params[k] = v
-	}
-	loaded, err := spec.LoadForPrint(path, opts)
-	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) {
-			return nil, err
-		}
-		return nil, &usageError{err.Error()}
-	}
-	return loaded, nil
+	return loadWith(spec.LoadForPrint, g, io)
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -117,21 +116,7 @@ func TestAWSExampleThroughCLI(t *testing.T) {
 	file := filepath.Join(root, "example", "aws", "serverless.yml")
 	run := func(args ...string) result {
 		t.Helper()
-		cmd := exec.Command(binary, append([]string{"-c", file, "--endpoint", url}, args...)...)
-		cmd.Env = awsEnv()
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if r.code != 0 {
-			t.Fatalf("asyncfn %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-		}
-		return r
+		return mustRun(t, awsEnv(), append([]string{"-c", file, "--endpoint", url}, args...)...)
 	}
 	dep := run("deploy")
 	if !strings.Contains(dep.stderr, "Active") {

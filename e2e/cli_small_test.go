@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,18 +37,7 @@ func TestCLIInvokeJSONHasTheDuration(t *testing.T) {
 	awsFile := filepath.Join(root, "example", "aws", "serverless.yml")
 	runAWS := func(args ...string) result {
 		t.Helper()
-		cmd := exec.Command(binary, append([]string{"-c", awsFile, "--endpoint", url}, args...)...)
-		cmd.Env = awsEnv()
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return runBinary(t, awsEnv(), append([]string{"-c", awsFile, "--endpoint", url}, args...)...)
 	}
 	if r := runAWS("deploy"); r.code != 0 {
 		t.Fatalf("aws deploy: exit %d\n%s", r.code, r.stderr)

@@ -106,17 +106,34 @@ func cliEnv(t *testing.T, url string, env []string, args ...string) result {
 		t.Fatal(err)
 	}
 	all := append([]string{"-c", filepath.Join(root, "serverless.yml.example"), "--local"}, args...)
-	cmd := exec.Command(binary, all...)
-	cmd.Env = append(append(os.Environ(), "ASYNCFN_LOCAL_URL="+url), env...)
+	return runBinary(t, append(append(os.Environ(), "ASYNCFN_LOCAL_URL="+url), env...), all...)
+}
+
+// runBinary runs the built binary with env and args and returns what it
+// printed and its exit status (a failure to start it fails the test).
+func runBinary(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("run %v: %v", args, err)
+	}
+	return r
+}
+
+// mustRun is runBinary that fails the test unless the command exits 0.
+func mustRun(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	r := runBinary(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("asyncfn %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
 	return r
 }

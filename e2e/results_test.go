@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -57,21 +56,7 @@ func checkPlainText(t *testing.T, svc, url, via string) {
 		if via == "--local" {
 			base = append(base, "--local")
 		}
-		cmd := exec.Command(binary, append(base, args...)...)
-		cmd.Env = append(awsEnv(), "ASYNCFN_LOCAL_URL="+url, "TENCENTCLOUD_SECRET_ID=x", "TENCENTCLOUD_SECRET_KEY=x")
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if r.code != 0 {
-			t.Fatalf("asyncfn %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-		}
-		return r
+		return mustRun(t, append(awsEnv(), "ASYNCFN_LOCAL_URL="+url, "TENCENTCLOUD_SECRET_ID=x", "TENCENTCLOUD_SECRET_KEY=x"), append(base, args...)...)
 	}
 	run("deploy")
 	want := `Echoing request: '{"k":"v"}'`
