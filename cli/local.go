@@ -30,6 +30,8 @@ type emulatorOptions struct {
 	CloudBackoff   bool
 	Drain          time.Duration
 	Credentials    string
+	AllowHosts     ucli.StringSlice
+	MaxConns       int
 }
 
 func emulatorFlags(o *emulatorOptions) []ucli.Flag {
@@ -40,6 +42,8 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
 		&ucli.StringFlag{Name: "credentials", Usage: "require cloud API requests signed with `ID:KEY` (needed to listen beyond loopback)", EnvVars: []string{"ASYNCFN_CREDENTIALS"}, Destination: &o.Credentials},
 		&ucli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM let running events finish for up to `DUR`", Destination: &o.Drain},
+		&ucli.StringSliceFlag{Name: "allow-host", Usage: "also answer requests whose Host is `NAME` or NAME:PORT, for a proxy or a container (repeatable; loopback names and the --addr host are always answered)", Destination: &o.AllowHosts},
+		&ucli.IntFlag{Name: "max-connections", Value: server.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait to be accepted", Destination: &o.MaxConns},
 	}
 }
 
@@ -78,6 +82,9 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.MaxConcurrency < 1 {
 		return nil, usagef("--max-concurrency must be at least 1")
 	}
+	if o.MaxConns < 1 {
+		return nil, usagef("--max-connections must be at least 1")
+	}
 	var creds *front.Credentials
 	if o.Credentials != "" {
 		if creds, err = front.ParseCredentials(o.Credentials); err != nil {
@@ -108,7 +115,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
-	srv := server.New(eng, server.Options{Credentials: creds})
+	srv := server.New(eng, server.Options{Credentials: creds, AllowedHosts: o.AllowHosts.Value(), MaxConns: o.MaxConns})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
 	return em, nil

@@ -29,6 +29,8 @@ type Front interface {
 }
 
 // Refusal is why a request was refused before it reached a front's handler.
+// A front's Refuse answers each in the shape its clients parse; Status and
+// Code are the default for a front with no shape of its own for one.
 type Refusal int
 
 const (
@@ -36,7 +38,52 @@ const (
 	HeadersTooLarge Refusal = iota
 	// NotFound: no route of the front matches.
 	NotFound
+	// ForbiddenHost: the Host header names neither a loopback name or
+	// address, nor the address the emulator is bound to, nor a host it was
+	// told to allow — a DNS-rebinding attempt, or a proxy to allow.
+	ForbiddenHost
+	// CrossOrigin: a browser sent the request from another origin (an
+	// Origin header that is not the emulator's own, or Sec-Fetch-Site
+	// cross-site or same-site). No CORS is granted to another origin.
+	CrossOrigin
+	// UnsupportedMediaType: the Content-Type is not the one the API
+	// requires (SCF API 3.0: application/json; CloudWatch Logs:
+	// application/x-amz-json-1.1).
+	UnsupportedMediaType
 )
+
+// String names the refusal as Code does.
+func (why Refusal) String() string { return why.Code() }
+
+// Status is the default HTTP status of a refusal.
+func (why Refusal) Status() int {
+	switch why {
+	case HeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
+	case NotFound:
+		return http.StatusNotFound
+	case ForbiddenHost, CrossOrigin:
+		return http.StatusForbidden
+	case UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusBadRequest
+}
+
+// Code is the default error code of a refusal.
+func (why Refusal) Code() string {
+	switch why {
+	case HeadersTooLarge:
+		return "HeadersTooLarge"
+	case NotFound:
+		return "NotFound"
+	case ForbiddenHost, CrossOrigin:
+		return "Forbidden"
+	case UnsupportedMediaType:
+		return "UnsupportedMediaType"
+	}
+	return fmt.Sprintf("Refusal(%d)", int(why))
+}
 
 // Credentials are the one key pair the fronts accept. With none set, any
 // well-formed request is accepted (the emulator listens on loopback).

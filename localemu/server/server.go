@@ -1,7 +1,9 @@
 // Package server serves an engine's API fronts on one port: it composes the
-// wire protocols of localemu/front (native, scf, aws), bounds what a client
-// may send before any front reads it, and listens on loopback unless the
-// emulator is given credentials.
+// wire protocols of localemu/front (native, scf, aws); refuses, before any
+// front reads a request, a Host that is not the emulator's (DNS rebinding),
+// a browser request from another origin, and oversize headers; bounds how
+// long a client may hold a connection and how many are served; and listens
+// on loopback unless the emulator is given credentials.
 package server
 
 import (
@@ -23,11 +25,59 @@ import (
 // for every API front.
 const DefaultAddr = "127.0.0.1:9770"
 
+// The defaults of Options' bounds on connections.
+const (
+	// DefaultReadTimeout bounds reading a request, headers and body (the
+	// largest, an 80 MB deploy, needs 1.4 MB/s).
+	DefaultReadTimeout = time.Minute
+	// DefaultIdleTimeout closes idle keep-alive connections; above the
+	// 90 s after which the Go and AWS SDK clients close theirs, so that
+	// the client, not the server, ends an idle connection.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultWriteTimeout bounds each write of a response: a client that
+	// stops reading, a log stream's included, is dropped after it.
+	DefaultWriteTimeout = time.Minute
+	// DefaultMaxConns bounds concurrent connections.
+	DefaultMaxConns = 1024
+	// readHeaderTimeout bounds reading a request's headers.
+	readHeaderTimeout = 10 * time.Second
+)
+
 // Options configure the HTTP fronts.
 type Options struct {
 	// Credentials, when set, make the cloud fronts verify every signature
 	// and the native API require them as HTTP Basic authentication.
 	Credentials *front.Credentials
+	// AllowedHosts are the Host headers the emulator answers besides
+	// loopback names and addresses and the address it is bound to: "NAME"
+	// (any port) or "NAME:PORT". For a proxy or a container that reaches
+	// it under another name; any other Host is refused (DNS rebinding).
+	AllowedHosts []string
+	// ReadTimeout bounds reading one request, its headers and body
+	// (default DefaultReadTimeout; negative: none). The handler itself is
+	// not bounded by it: a sync invoke runs up to its function's timeout.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long (default
+	// DefaultIdleTimeout; negative: never).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each write and flush of a response (default
+	// DefaultWriteTimeout; negative: none). Long-lived log streams run past
+	// it as long as their client keeps reading.
+	WriteTimeout time.Duration
+	// MaxConns bounds the connections served at once (default
+	// DefaultMaxConns; negative: no bound); more wait to be accepted.
+	MaxConns int
+}
+
+// orDefault is d when v is zero, no bound (0) when v is negative, else v.
+func orDefault[T time.Duration | int](v, d T) T {
+	switch {
+	case v == 0:
+		return d
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Server exposes an Engine over HTTP: the native API under /v1/ and the
@@ -36,13 +86,21 @@ type Server struct {
 	engine *localemu.Engine
 	fronts []front.Front // in the order they claim requests; the last claims every one
 	mux    *http.ServeMux
+	hosts  *hostGuard
+	opts   Options // with the defaults applied
 }
 
 // New wires the API fronts onto one handler.
 func New(e *localemu.Engine, opts Options) *Server {
 	log := e.Logger()
+	opts.ReadTimeout = orDefault(opts.ReadTimeout, DefaultReadTimeout)
+	opts.IdleTimeout = orDefault(opts.IdleTimeout, DefaultIdleTimeout)
+	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
+	opts.MaxConns = orDefault(opts.MaxConns, DefaultMaxConns)
 	s := &Server{
 		engine: e,
+		hosts:  newHostGuard(opts.AllowedHosts),
+		opts:   opts,
 		// AWS claims its versioned REST paths and X-Amz-Target requests,
 		// SCF the rest of POST /, and the native API everything else.
 		fronts: []front.Front{aws.New(e, opts.Credentials, log), scf.New(e, opts.Credentials, log), native.New(e, opts.Credentials, log)},
@@ -71,10 +129,15 @@ func (s *Server) claimant(r *http.Request) front.Front {
 	return s.fronts[len(s.fronts)-1]
 }
 
-// root hands POST / to the front that claims it.
+// root hands POST / to the front that claims it, with the content type its
+// API requires.
 func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 	for _, f := range s.fronts {
 		if h := f.Root(); h != nil && f.Claims(r) {
+			if want := requiredMediaType(f); want != "" && mediaTypeOf(r.Header.Get("Content-Type")) != want {
+				f.Refuse(w, r, front.UnsupportedMediaType, fmt.Sprintf("the request's Content-Type is %q: this API takes %s", r.Header.Get("Content-Type"), want))
+				return
+			}
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -82,7 +145,16 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 	s.claimant(r).Refuse(w, r, front.NotFound, "nothing is served at POST /")
 }
 
+// ServeHTTP refuses what no front may answer — a foreign Host, a
+// cross-origin browser request, oversize headers — before any front reads
+// the body, then routes the request; every write of the answer has the
+// write timeout.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, done := boundWrites(w, s.opts.WriteTimeout)
+	defer done()
+	if s.guard(w, r) {
+		return
+	}
 	if front.HeaderBytes(r) > front.MaxHeaderBytes {
 		s.claimant(r).Refuse(w, r, front.HeadersTooLarge, fmt.Sprintf("the request headers exceed %d bytes", front.MaxHeaderBytes))
 		return
@@ -92,8 +164,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Serve answers on ln until ctx ends, then stops accepting connections and
 // returns; the caller closes the engine (which drains running events).
+// Connections beyond Options.MaxConns wait to be accepted.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: front.ServerMaxHeaderBytes}
+	if nl, ok := ln.(*namedListener); ok && nl.host != "" {
+		s.hosts.allow(nl.host) // the name the emulator was bound to, if a name
+	}
+	if s.opts.MaxConns > 0 {
+		ln = newLimitListener(ln, s.opts.MaxConns)
+	}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    front.ServerMaxHeaderBytes,
+	}
+	if hs.ReadTimeout > 0 && hs.ReadTimeout < hs.ReadHeaderTimeout {
+		hs.ReadHeaderTimeout = hs.ReadTimeout
+	}
+	if hs.IdleTimeout == 0 {
+		hs.IdleTimeout = -1 // net/http would use ReadTimeout
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -130,5 +221,5 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return ln, nil
+	return &namedListener{Listener: ln, host: host}, nil
 }

@@ -41,7 +41,15 @@ func isRESTPath(p string) bool { return len(p) > 5 && p[1:3] == "20" }
 // Refuse answers in the shape of the AWS API the request was meant for.
 func (s *Front) Refuse(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string) {
 	id := uuid.NewString()
+	jsonAPI := r.Header.Get("X-Amz-Target") != "" && !isRESTPath(r.URL.Path)
 	switch {
+	case (why == front.ForbiddenHost || why == front.CrossOrigin) && jsonAPI:
+		awsJSONError(w, http.StatusForbidden, "AccessDeniedException", msg, id)
+	case why == front.ForbiddenHost || why == front.CrossOrigin:
+		awsRESTError(w, http.StatusForbidden, "AccessDeniedException", msg, id)
+	case why == front.UnsupportedMediaType && jsonAPI:
+		// What AWS's JSON APIs answer a body not sent as application/x-amz-json-1.1.
+		awsJSONError(w, http.StatusBadRequest, "UnknownOperationException", msg, id)
 	case why == front.HeadersTooLarge && r.Header.Get("X-Amz-Target") != "":
 		awsJSONError(w, http.StatusBadRequest, "InvalidParameterException", msg, id)
 	case why == front.HeadersTooLarge:

@@ -36,6 +36,8 @@ func (s *Front) Refuse(w http.ResponseWriter, r *http.Request, why front.Refusal
 	switch why {
 	case front.HeadersTooLarge:
 		writeNativeError(w, &requestError{status: http.StatusRequestHeaderFieldsTooLarge, code: "HeadersTooLarge", msg: msg})
+	case front.ForbiddenHost, front.CrossOrigin, front.UnsupportedMediaType:
+		writeNativeError(w, &requestError{status: why.Status(), code: why.Code(), msg: msg}) // 403 Forbidden, 415
 	default:
 		writeNativeError(w, &requestError{status: http.StatusNotFound, code: "NotFound",
 			msg: msg + " (native API under /v1/, SCF at POST /, Lambda under /2015-03-31/)"})

@@ -36,9 +36,12 @@ func (s *Front) Claims(r *http.Request) bool { return r.Method == http.MethodPos
 
 // Refuse answers in SCF's shape: HTTP 200 with Response.Error.
 func (s *Front) Refuse(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string) {
-	code := "InvalidParameter"
-	if why == front.NotFound {
+	code := "InvalidParameter" // also for UnsupportedMediaType: API 3.0 takes application/json
+	switch why {
+	case front.NotFound:
 		code = "InvalidAction"
+	case front.ForbiddenHost, front.CrossOrigin:
+		code = "AuthFailure.UnauthorizedOperation"
 	}
 	writeResponse(w, map[string]any{"Error": map[string]string{"Code": code, "Message": msg}, "RequestId": uuid.NewString()})
 }
