@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -30,6 +31,7 @@ type emulatorOptions struct {
 	CloudBackoff   bool
 	Drain          time.Duration
 	Credentials    string
+	CredsFile      string
 	AllowHosts     ucli.StringSlice
 	MaxConns       int
 }
@@ -40,11 +42,44 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.StringFlag{Name: "state-dir", Usage: "keep state in `DIR` (default: .asyncfn beside serverless.yml)", Destination: &o.StateDir},
 		&ucli.IntFlag{Name: "max-concurrency", Value: 100, Usage: "at most `N` events running at once over all functions", Destination: &o.MaxConcurrency},
 		&ucli.BoolFlag{Name: "cloud-backoff", Usage: "wait between retries as Lambda does (1 min, then 2) instead of 0.5 s, 1 s", Destination: &o.CloudBackoff},
-		&ucli.StringFlag{Name: "credentials", Usage: "require cloud API requests signed with `ID:KEY` (needed to listen beyond loopback)", EnvVars: []string{"ASYNCFN_CREDENTIALS"}, Destination: &o.Credentials},
+		&ucli.StringFlag{Name: "credentials", Usage: "require requests signed with `ID:KEY` (needed to listen beyond loopback); on the command line the key shows in ps: prefer ASYNCFN_CREDENTIALS or --credentials-file", EnvVars: []string{"ASYNCFN_CREDENTIALS"}, Destination: &o.Credentials},
+		&ucli.StringFlag{Name: "credentials-file", Usage: "read the credentials (one line, ID:KEY) from `FILE`, readable by its owner only", EnvVars: []string{"ASYNCFN_CREDENTIALS_FILE"}, TakesFile: true, Destination: &o.CredsFile},
 		&ucli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM let running events finish for up to `DUR`", Destination: &o.Drain},
 		&ucli.StringSliceFlag{Name: "allow-host", Usage: "also answer requests whose Host is `NAME` or NAME:PORT, for a proxy or a container (repeatable; loopback names and the --addr host are always answered)", Destination: &o.AllowHosts},
 		&ucli.IntFlag{Name: "max-connections", Value: server.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait to be accepted", Destination: &o.MaxConns},
 	}
+}
+
+// credentials reads the emulator's credentials from --credentials (or
+// ASYNCFN_CREDENTIALS) or from --credentials-file, never both; nil if none.
+func (o *emulatorOptions) credentials() (*front.Credentials, error) {
+	pair, from := o.Credentials, "--credentials"
+	if o.CredsFile != "" {
+		if pair != "" {
+			return nil, usagef("--credentials and --credentials-file both given: use one")
+		}
+		st, err := os.Stat(o.CredsFile)
+		if err != nil {
+			return nil, usagef("--credentials-file: %v", err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			return nil, usagef("--credentials-file %s: readable by others (mode %04o): chmod 600 it", o.CredsFile, st.Mode().Perm())
+		}
+		b, err := os.ReadFile(o.CredsFile)
+		if err != nil {
+			return nil, usagef("--credentials-file: %v", err)
+		}
+		pair, from = strings.TrimSpace(string(b)), "--credentials-file "+o.CredsFile
+	}
+	if pair == "" {
+		return nil, nil
+	}
+	creds, err := front.ParseCredentials(pair)
+	if err != nil {
+		// The message names the form, never the key.
+		return nil, usagef("%s: credentials must be one line ID:KEY", from)
+	}
+	return creds, nil
 }
 
 // stateDir picks the state directory: the flag, else .asyncfn beside serverless.yml.
@@ -85,11 +120,9 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.MaxConns < 1 {
 		return nil, usagef("--max-connections must be at least 1")
 	}
-	var creds *front.Credentials
-	if o.Credentials != "" {
-		if creds, err = front.ParseCredentials(o.Credentials); err != nil {
-			return nil, usagef("--credentials: %v", err)
-		}
+	creds, err := o.credentials()
+	if err != nil {
+		return nil, err
 	}
 	ln, err := server.Listen(o.Addr, creds != nil)
 	if err != nil {

@@ -414,6 +414,29 @@ func TestEmulatorCredentialsGuardTheNativeAPI(t *testing.T) {
 	}
 }
 
+// Credentials can come from a file (owner-only), so the key is not in argv
+// for every user's ps; a file others can read is refused, without its key.
+func TestEmulatorCredentialsFromAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(file, []byte("AKIDfile:f1le-secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, os.Environ(), "local", "start", "--addr", freePort(t), "--state-dir", t.TempDir(), "--credentials-file", file)
+	if r.code != 2 || !strings.Contains(r.stderr, "chmod 600") || strings.Contains(r.stderr, "f1le-secret") {
+		t.Fatalf("a world-readable credentials file: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	em := startLocal(t, freePort(t), t.TempDir(), "--credentials-file", file)
+	if r := cli(t, em.url, "deploy"); r.code != 1 || !strings.Contains(r.stderr, "requires credentials") {
+		t.Fatalf("deploy without credentials: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := cliEnv(t, em.url, []string{"ASYNCFN_CREDENTIALS=AKIDfile:f1le-secret"}, "deploy"); r.code != 0 {
+		t.Fatalf("deploy with the file's credentials: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 // SIGTERM stops accepting, lets running events finish within --drain, and
 // records what could not finish as a failed attempt.
 func TestEmulatorDrainsOnSIGTERM(t *testing.T) {
