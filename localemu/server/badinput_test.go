@@ -78,7 +78,8 @@ func TestBadInputIsRejectedAndNothingStored(t *testing.T) {
 		{"SCF oversize async invoke", scf("Invoke", "2018-04-16", `{"FunctionName":"scf-fn","InvocationType":"Event","ClientContext":`+mustJSON(overSCFAsync)+`}`), 200, "InvalidParameter.RequestTooLarge"},
 		{"Lambda invalid JSON", req("POST", "/2015-03-31/functions", "{bad"), 400, "InvalidRequestContentException"},
 		{"Lambda unknown API version", req("GET", "/2099-01-01/functions/", ""), 404, "UnknownOperationException"},
-		{"Lambda huge invoke of an unknown function", req("POST", "/2015-03-31/functions/nope/invocations", huge), 404, "ResourceNotFoundException"},
+		// The size is checked as the body is read, before the function is looked up.
+		{"Lambda huge invoke of an unknown function", req("POST", "/2015-03-31/functions/nope/invocations", huge), 413, "RequestTooLargeException"},
 		// Invoke's documented error for a payload over the limit (the SDKs decode it as RequestTooLargeException).
 		{"Lambda oversize sync invoke", req("POST", "/2015-03-31/functions/lam/invocations", huge), 413, "RequestTooLargeException"},
 		{"Lambda oversize async invoke", req("POST", "/2015-03-31/functions/lam/invocations", overLambdaAsync, "X-Amz-Invocation-Type", "Event"), 413, "RequestTooLargeException"},

@@ -146,8 +146,10 @@ func writeResponse(w http.ResponseWriter, response map[string]any) {
 // Code.ZipFile); Invoke carries a payload of up to 6 MB (ClientContext); every
 // other action is small.
 const (
-	codeBody   = 25 << 20
-	invokeBody = nativeapi.MaxSyncPayload + 64<<10
+	codeBody = 25 << 20
+	// invokeBody leaves room for a 6 MB ClientContext escaped in JSON; the
+	// engine then holds the payload itself to the 6 MB limit.
+	invokeBody = 2*nativeapi.MaxSyncPayload + 64<<10
 	smallBody  = 1 << 20
 )
 
@@ -174,13 +176,24 @@ func (s *Front) handleSCF(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 	}
 	limit := bodyLimit(r.Header.Get("X-TC-Action"))
+	tooLarge := func() error {
+		code := "RequestSizeLimitExceeded" // API 3.0's common code for an oversize request
+		if r.Header.Get("X-TC-Action") == "Invoke" {
+			code = "InvalidParameter.RequestTooLarge" // what Invoke answers a payload over its limit
+		}
+		return apiErr(code, "the request body exceeds the %d bytes this action takes", limit)
+	}
 	if r.ContentLength > limit {
-		return nil, apiErr("RequestSizeLimitExceeded", "the request body of %d bytes exceeds the %d bytes this action takes", r.ContentLength, limit)
+		return nil, tooLarge()
 	}
 	hash := sha256.New()
 	body, err := io.ReadAll(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), hash))
 	if err != nil {
-		return nil, apiErr("RequestSizeLimitExceeded", "read the request body: %v", err)
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, tooLarge()
+		}
+		return nil, apiErr("InvalidParameter", "read the request body: %v", err)
 	}
 	if signed != nil {
 		if f := signed.verify(hex.EncodeToString(hash.Sum(nil)), s.creds); f != nil {
