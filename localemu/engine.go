@@ -843,3 +843,15 @@ func (e *Engine) LogSubscribers() int {
 	defer e.logs.mu.Unlock()
 	return len(e.logs.subs)
 }
+
+// ListAttempts lists attempts across events: one function's attempts in a
+// window of start times, a page of them in one order, and how many match.
+func (e *Engine) ListAttempts(ctx context.Context, q store.AttemptQuery) ([]store.Attempt, int, error) {
+	return e.store.ListAttempts(ctx, q)
+}
+
+// RuntimeErrorPrefix begins the error types a runtime reports itself
+// (OutcomeCrashed, and ErrTypeOutOfMemory), as opposed to the handler's own
+// errors: a store.AttemptQuery keeps only the latter with
+// NotErrorTypePrefixes: []string{RuntimeErrorPrefix}.
+const RuntimeErrorPrefix = runtimeErrorPrefix

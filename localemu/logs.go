@@ -220,15 +220,14 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 		// Fallen behind the ring: read the missing stretch from the store.
 		h.mu.Unlock()
 		h.flush()
-		lines, err := h.store.Logs(ctx, s.filter.Query(s.cursor, max))
+		q := s.filter.Query(s.cursor, max)
+		q.BeforeSeq = oldest // the ring has the rest
+		lines, err := h.store.Logs(ctx, q)
 		if err != nil {
 			return nil, err
 		}
 		var out []store.LogLine
 		for i := range lines {
-			if lines[i].Seq >= oldest {
-				break
-			}
 			s.cursor = lines[i].Seq
 			if s.filter.Match(&lines[i]) {
 				out = append(out, lines[i])
@@ -254,10 +253,8 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 	return out, nil
 }
 
+// Query is the store query for the lines f matches after a cursor, at most
+// limit of them (0 = all), in order.
 func (f LogFilter) Query(after int64, limit int) store.LogQuery {
-	q := store.LogQuery{AfterSeq: after, RequestID: f.RequestID, Contains: f.Contains, Since: f.Since, Limit: limit}
-	if len(f.Functions) == 1 {
-		q.Function = f.Functions[0]
-	}
-	return q
+	return store.LogQuery{AfterSeq: after, Functions: f.Functions, RequestID: f.RequestID, Contains: f.Contains, Since: f.Since, Limit: limit}
 }

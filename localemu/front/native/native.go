@@ -237,6 +237,7 @@ func (s *Front) listEvents(ctx context.Context, r *http.Request) (answer, error)
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
+	q.Omit = store.PayloadBlob // the list shows each event's result, not its payload
 	evs, total, err := s.engine.Events(ctx, q)
 	if err != nil {
 		return answer{}, err
@@ -338,24 +339,13 @@ func (s *Front) logs(ctx context.Context, r *http.Request) (answer, error) {
 		return answer{}, err
 	}
 	q := f.Query(after, limit)
-	q.Desc = r.URL.Query().Get("order") == "desc"
-	var lines []store.LogLine
-	if len(f.Functions) > 1 {
-		// The store filters by one function; filter the rest here.
-		q.Limit = 0
-		all, err := s.engine.Logs(ctx, q)
-		if err != nil {
-			return answer{}, err
-		}
-		for i := range all {
-			if f.Match(&all[i]) {
-				lines = append(lines, all[i])
-				if len(lines) == limit {
-					break
-				}
-			}
-		}
-	} else if lines, err = s.engine.Logs(ctx, q); err != nil {
+	if r.URL.Query().Get("order") == "desc" {
+		// Newest first: the cursor resumes after the page's last (oldest)
+		// line, so the next page holds the lines before it.
+		q.Desc, q.AfterSeq, q.BeforeSeq = true, 0, after
+	}
+	lines, err := s.engine.Logs(ctx, q)
+	if err != nil {
 		return answer{}, err
 	}
 	out := make([]nativeapi.LogLineInfo, 0, len(lines))

@@ -892,21 +892,36 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 	mem := int64(ev.MaxMemoryMB) << 20
 	res.InvokeResult, res.Duration, res.BillDuration, res.MemUsage = &code, &dur, &bill, &mem
 	if strings.EqualFold(str(req.LogType), "Tail") {
-		lines, err := s.engine.Logs(ctx, store.LogQuery{Function: ev.Function, RequestID: ev.RequestID})
+		text, err := s.tailLog(ctx, ev.Function, ev.RequestID)
 		if err != nil {
 			return nil, err
-		}
-		var b strings.Builder
-		for _, l := range lines {
-			b.WriteString(l.Text + "\n")
-		}
-		text := b.String()
-		if len(text) > 4096 { // SCF returns the last 4 KB
-			text = text[len(text)-4096:]
 		}
 		res.Log = &text
 	}
 	return map[string]any{"Result": res}, nil
+}
+
+// tailSize is how much of an invocation's log Invoke's LogType Tail
+// returns: SCF returns the last 4 KB.
+const tailSize = 4096
+
+// tailLog is the end of an event's log, its last tailSize bytes. Every line
+// takes at least one byte (its newline), so its last tailSize lines hold
+// them: those are read newest first and put back in order.
+func (s *Front) tailLog(ctx context.Context, fn, requestID string) (string, error) {
+	lines, err := s.engine.Logs(ctx, store.LogQuery{Function: fn, RequestID: requestID, Desc: true, Limit: tailSize})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for i := len(lines) - 1; i >= 0; i-- {
+		b.WriteString(lines[i].Text + "\n")
+	}
+	text := b.String()
+	if len(text) > tailSize {
+		text = text[len(text)-tailSize:]
+	}
+	return text, nil
 }
 
 type timeInterval struct {
@@ -1020,33 +1035,18 @@ func (s *Front) listAsyncEvents(ctx context.Context, body []byte) (any, error) {
 	default:
 		return nil, apiErr("InvalidParameterValue.Order", "Order %q is not ASC or DESC", str(req.Order))
 	}
-	var evs []store.Event
-	var total int
 	switch str(req.Orderby) {
 	case "", "StartTime":
-		q.Offset, q.Limit = offset, limit
-		if evs, total, err = s.engine.Events(ctx, q); err != nil {
-			return nil, err
-		}
+		q.OrderBy = store.ByCreated
 	case "EndTime":
-		// The store orders by creation; order by end here (unfinished last).
-		all, n, err := s.engine.Events(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		sort.SliceStable(all, func(i, j int) bool {
-			a, b := all[i].EndedAt, all[j].EndedAt
-			if a.IsZero() != b.IsZero() {
-				return b.IsZero() != q.Desc
-			}
-			if q.Desc {
-				return a.After(b)
-			}
-			return a.Before(b)
-		})
-		evs, total = pageSlice(all, offset, limit), n
+		q.OrderBy = store.ByEnded // unfinished last (first with DESC), ties by creation
 	default:
 		return nil, apiErr("InvalidParameterValue.Orderby", "Orderby %q is not StartTime or EndTime", str(req.Orderby))
+	}
+	q.Offset, q.Limit, q.Omit = offset, limit, store.OmitBlobs // the list shows neither payload nor result
+	evs, total, err := s.engine.Events(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	list := make([]asyncEvent, 0, len(evs))
 	for _, ev := range evs {
@@ -1221,12 +1221,6 @@ type functionLog struct {
 	Level          string  `json:"Level"`
 	Source         string  `json:"Source"`
 	RetryNum       uint64  `json:"RetryNum"`
-
-	start    time.Time
-	attempt  int
-	status   event.Status
-	errType  string
-	finished bool
 }
 
 func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
@@ -1280,108 +1274,112 @@ func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
 		}
 	}
 	desc := !strings.EqualFold(str(req.Order), "asc")
+	var order store.AttemptOrder
 	switch strings.ToLower(str(req.OrderBy)) {
-	case "", "start_time", "function_name", "duration", "mem_usage":
+	case "", "start_time", "function_name": // function_name: one function here
+		order = store.ByStart
+	case "duration":
+		order = store.ByDuration
+	case "mem_usage":
+		order = store.ByMaxMemory
 	default:
 		return nil, apiErr("InvalidParameterValue.OrderBy", "OrderBy %q is not start_time, function_name, duration or mem_usage", str(req.OrderBy))
 	}
 
-	// One entry per attempt that started inside the window. An attempt
-	// starts after its event was created, so events created after the
-	// window cannot contribute.
-	q := store.EventQuery{Function: fn, RequestID: str(req.FunctionRequestId), CreatedBefore: to.Add(time.Second)}
-	evs, _, err := s.engine.Events(ctx, q)
+	// One entry per attempt that started inside the window: the page comes
+	// from the store in its order with the number matching, and then the
+	// results of its successes and its log lines, one query each.
+	q := store.AttemptQuery{Function: fn, RequestID: str(req.FunctionRequestId),
+		StartedAfter: from.Truncate(time.Second), StartedBefore: to.Truncate(time.Second).Add(time.Second),
+		OrderBy: order, Desc: desc, Offset: offset, Limit: limit}
+	retCodeFilter(retCode, &q)
+	attempts, total, err := s.engine.ListAttempts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	var entries []*functionLog
-	for _, ev := range evs {
-		if ev.StartedAt.IsZero() || ev.Attempts == 0 {
-			continue
+	data := make([]functionLog, 0, len(attempts))
+	var succeeded []string
+	// The lines of the page's events, all their attempts (a few per event):
+	// the store then matches them by request id alone, with no per-line
+	// lookup of the attempt among the page's.
+	refs := make([]store.LogRef, 0, len(attempts))
+	seen := make(map[string]bool, len(attempts))
+	for _, a := range attempts {
+		e := functionLog{FunctionName: fn, RequestId: a.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1)}
+		if !a.EndedAt.IsZero() && a.Status.Terminal() {
+			e.InvokeFinished = 1
+			e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), a.DurationMs+1, int64(a.MaxMemoryMB)<<20
+			e.RetCode = retCodeOf(a.Status, a.ErrorType)
+			if a.Status == event.Succeeded {
+				succeeded = append(succeeded, a.RequestID) // RetMsg is the event's result
+			} else {
+				e.RetMsg = errorText(a.ErrorType, a.ErrorMessage)
+			}
 		}
-		attempts, err := s.engine.Attempts(ctx, ev.RequestID)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range attempts {
-			if a.StartedAt.Before(from.Truncate(time.Second)) || !a.StartedAt.Before(to.Truncate(time.Second).Add(time.Second)) {
-				continue
-			}
-			e := &functionLog{FunctionName: fn, RequestId: ev.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1),
-				start: a.StartedAt, attempt: a.N, status: a.Status, errType: a.ErrorType, finished: !a.EndedAt.IsZero() && a.Status.Terminal()}
-			if e.finished {
-				e.InvokeFinished = 1
-				e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), a.DurationMs+1, int64(a.MaxMemoryMB)<<20
-				e.RetCode = retCodeOf(a.Status, a.ErrorType)
-				if a.Status == event.Succeeded {
-					e.RetMsg = string(ev.Result)
-				} else {
-					e.RetMsg = errorText(a.ErrorType, a.ErrorMessage)
-				}
-			}
-			if !retCodeMatch(retCode, e) {
-				continue
-			}
-			entries = append(entries, e)
+		data = append(data, e)
+		if !seen[a.RequestID] {
+			seen[a.RequestID] = true
+			refs = append(refs, store.LogRef{RequestID: a.RequestID})
 		}
 	}
-	orderBy := strings.ToLower(str(req.OrderBy))
-	sort.SliceStable(entries, func(i, j int) bool {
-		a, b := entries[i], entries[j]
-		var less, equal bool
-		switch orderBy {
-		case "duration":
-			less, equal = a.Duration < b.Duration, a.Duration == b.Duration
-		case "mem_usage":
-			less, equal = a.MemUsage < b.MemUsage, a.MemUsage == b.MemUsage
-		default: // start_time (function_name is one function here)
-			less, equal = a.start.Before(b.start), a.start.Equal(b.start)
-		}
-		if equal { // a stable tie-break, so that paging is deterministic
-			less = a.RequestId < b.RequestId || a.RequestId == b.RequestId && a.attempt < b.attempt
-			equal = false
-		}
-		if desc {
-			return !less
-		}
-		return less
-	})
-	total := len(entries)
-	entries = pageSlice(entries, offset, limit)
-	data := make([]functionLog, 0, len(entries))
-	for _, e := range entries {
-		lines, err := s.engine.Logs(ctx, store.LogQuery{Function: fn, RequestID: e.RequestId})
+	if len(succeeded) > 0 {
+		evs, _, err := s.engine.Events(ctx, store.EventQuery{Function: fn, RequestIDs: succeeded, Omit: store.PayloadBlob})
 		if err != nil {
 			return nil, err
 		}
-		var b strings.Builder
+		results := make(map[string]string, len(evs))
+		for _, ev := range evs {
+			results[ev.RequestID] = string(ev.Result)
+		}
+		for i, a := range attempts {
+			if data[i].InvokeFinished == 1 && a.Status == event.Succeeded {
+				data[i].RetMsg = results[a.RequestID]
+			}
+		}
+	}
+	if len(refs) > 0 {
+		lines, err := s.engine.Logs(ctx, store.LogQuery{Function: fn, Requests: refs})
+		if err != nil {
+			return nil, err
+		}
+		type attemptKey struct {
+			id string
+			n  int
+		}
+		text := make(map[attemptKey]*strings.Builder, len(attempts))
+		for _, a := range attempts {
+			text[attemptKey{a.RequestID, a.N}] = &strings.Builder{}
+		}
 		for _, l := range lines {
-			if l.Attempt == e.attempt {
+			if b := text[attemptKey{l.RequestID, l.Attempt}]; b != nil { // an attempt of the page
 				b.WriteString(l.Text + "\n")
 			}
 		}
-		e.Log = b.String()
-		data = append(data, *e)
+		for i, a := range attempts {
+			data[i].Log = text[attemptKey{a.RequestID, a.N}].String()
+		}
 	}
 	return map[string]any{"Data": data, "TotalCount": total, "SearchContext": map[string]any{"Offset": "", "Limit": 0, "Keyword": "", "Type": ""}}, nil
 }
 
-func retCodeMatch(filter string, e *functionLog) bool {
+// retCodeFilter narrows q to the attempts GetFunctionLogs' Filter.RetCode
+// selects: finished attempts whose RetCode (retCodeOf) is, or is not, 0, or
+// is one kind of failure.
+func retCodeFilter(filter string, q *store.AttemptQuery) {
 	switch filter {
-	case "":
-		return true
 	case "is0":
-		return e.finished && e.RetCode == 0
+		q.Ended, q.Statuses = true, []event.Status{event.Succeeded}
 	case "not0":
-		return e.finished && e.RetCode != 0
+		q.Ended, q.Statuses = true, []event.Status{event.Failed, event.TimedOut, event.Terminated}
 	case "TimeLimitExceeded":
-		return e.finished && e.status == event.TimedOut
+		q.Ended, q.Statuses = true, []event.Status{event.TimedOut}
 	case "ResourceLimitExceeded":
 		// The resource SCF limits per execution is memory (the emulator
 		// enforces memorySize: such an attempt fails Runtime.OutOfMemory).
-		return e.finished && e.RetCode == codeMemory
+		q.Ended, q.Statuses, q.ErrorTypes = true, []event.Status{event.Failed}, []string{localemu.ErrTypeOutOfMemory}
 	case "UserCodeException":
-		return e.finished && e.RetCode == codeUserError
+		// codeUserError: failed, but neither the runtime's failure (a
+		// crash, or out of memory) nor a timeout or termination.
+		q.Ended, q.Statuses, q.NotErrorTypePrefixes = true, []event.Status{event.Failed}, []string{localemu.RuntimeErrorPrefix}
 	}
-	return false
 }
