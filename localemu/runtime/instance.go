@@ -38,7 +38,9 @@ type Instance struct {
 	cfg     Config
 	family  string
 	cmd     *exec.Cmd
-	pid     int
+	pid     int         // the process started: the reaper, or the runtime without one
+	leader  int         // the runtime's process (pid without a reaper)
+	link    *reaperLink // nil without a reaper
 	srv     *http.Server
 	ln      net.Listener
 	tmpDir  string    // removed at exit when Start created it
@@ -66,7 +68,8 @@ type Instance struct {
 	firstNext time.Time      // when the runtime first asked for an invocation: init ended
 	handedAny bool           // an invocation was handed to the runtime
 	initErr   *FunctionError // from /init/error
-	reaped    bool           // the leader was reaped: its pgid may be reused, never signal it again
+	reaped    bool           // pid was reaped: it (and its pgid) may be reused, never signal it again
+	killArmed bool           // the reaper's kill deadline is set
 	exitErr   *ExitError     // set before done is closed
 	scfReady  bool
 	stopOnce  sync.Once
@@ -99,8 +102,12 @@ type answer struct {
 // bounds start-up only: the process outlives it.
 //
 // The process runs in its own process group with a clean environment (see
-// environment) and, on Linux, dies with the emulator (Pdeathsig). Its stdout
-// and stderr are delivered line by line to cfg.OnLog as they are written.
+// environment) and, on Linux, dies with the emulator (Pdeathsig). On Linux it
+// runs under a reaper (see reaper_linux.go) that keeps every process it starts
+// — also one that calls setsid or double-forks — inside the instance: counted
+// in its memory, signalled by Terminate, and killed when the instance ends.
+// Its stdout and stderr are delivered line by line to cfg.OnLog as they are
+// written.
 func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -175,12 +182,23 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	cmd.Dir = cfg.CodeDir
 	cmd.Env = environment(&cfg, family, l, port, tmpDir)
 	cmd.SysProcAttr = sysProcAttr()
+	var link *reaperLink
+	var linkW *os.File
+	if cmd.Err == nil && useReaper() {
+		if link, linkW, err = wrapInReaper(cmd); err != nil {
+			i.stopServer()
+			cleanup()
+			return nil, fmt.Errorf("runtime: pipe: %w", err)
+		}
+		cmd.SysProcAttr = reaperProcAttr()
+	}
 
 	var readEnds, writeEnds []*os.File
 	for range 2 {
 		r, w, err := os.Pipe()
 		if err != nil {
 			closeAll(readEnds, writeEnds)
+			closeLink(linkW)
 			i.stopServer()
 			cleanup()
 			return nil, fmt.Errorf("runtime: pipe: %w", err)
@@ -190,19 +208,51 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	cmd.Stdout, cmd.Stderr = writeEnds[0], writeEnds[1]
 	if err := ctx.Err(); err != nil {
 		closeAll(readEnds, writeEnds)
+		closeLink(linkW)
 		i.stopServer()
 		cleanup()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
 		closeAll(readEnds, writeEnds)
+		closeLink(linkW)
 		i.stopServer()
 		cleanup()
 		return nil, fmt.Errorf("runtime %s: starting %s: %w", cfg.Runtime, l.argv[0], err)
 	}
 	// The child holds its own copies; ours must go so that EOF arrives when it exits.
 	closeAll(nil, writeEnds)
-	i.cmd, i.pid, i.started = cmd, cmd.Process.Pid, time.Now()
+	closeLink(linkW)
+	i.cmd, i.pid, i.leader = cmd, cmd.Process.Pid, cmd.Process.Pid
+	if link != nil {
+		// The reaper says which process the runtime is, or why it did not start.
+		t := time.NewTimer(reaperStartWait)
+		var serr error
+		select {
+		case <-link.started:
+			serr = link.startErr
+		case <-ctx.Done():
+			serr = ctx.Err()
+		case <-t.C:
+			serr = errors.New("the process reaper did not start it in time")
+		}
+		t.Stop()
+		if serr != nil {
+			// A runtime that did start dies with the reaper (its Pdeathsig),
+			// before it could start anything itself.
+			_ = syscall.Kill(-i.pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			closeAll(readEnds, nil)
+			i.stopServer()
+			cleanup()
+			if errors.Is(serr, ctx.Err()) {
+				return nil, serr
+			}
+			return nil, fmt.Errorf("runtime %s: starting %s: %w", cfg.Runtime, l.argv[0], serr)
+		}
+		i.link, i.leader = link, link.leader
+	}
+	i.started = time.Now()
 	i.procs = cfg.Procs
 	if i.procs == nil {
 		i.procs = NewProcTable(defaultSampleEvery)
@@ -269,12 +319,14 @@ func (i *Instance) lifecycle() {
 	}
 
 	ee := &ExitError{Code: -1, Stderr: i.streams[1].tail()}
-	if st := i.cmd.ProcessState; st != nil {
-		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	if ws, ok := i.leaderStatus(); ok {
+		if ws.Signaled() {
 			ee.Signal = signalName(ws.Signal())
 		} else {
-			ee.Code = st.ExitCode()
+			ee.Code = ws.ExitStatus()
 		}
+	} else if st := i.cmd.ProcessState; st != nil {
+		ee.Code = st.ExitCode()
 	} else if werr != nil {
 		ee.Stderr = werr.Error()
 	}
@@ -291,6 +343,36 @@ func (i *Instance) lifecycle() {
 		os.RemoveAll(i.tmpDir)
 	}
 	close(i.done)
+}
+
+// leaderStatus is how the runtime's process ended: as the reaper reported it,
+// or the process's own status without a reaper (or when the reaper was killed
+// before it could report).
+func (i *Instance) leaderStatus() (syscall.WaitStatus, bool) {
+	if i.link != nil {
+		select {
+		case <-i.link.done:
+		case <-time.After(drainTimeout):
+		}
+		select {
+		case <-i.link.done:
+			if i.link.reported {
+				return i.link.status, true
+			}
+		default:
+		}
+	}
+	if st := i.cmd.ProcessState; st != nil {
+		ws, ok := st.Sys().(syscall.WaitStatus)
+		return ws, ok
+	}
+	return 0, false
+}
+
+func closeLink(w *os.File) {
+	if w != nil {
+		w.Close()
+	}
 }
 
 func (i *Instance) stopServer() {
@@ -520,12 +602,19 @@ func (i *Instance) sample(stop <-chan struct{}, sampled chan<- struct{}, peak *a
 	}
 }
 
-// rssKB is the resident memory of the process group; fresh adds a direct
-// reading of the leader, for the first and last sample of an invocation.
+// rssKB is the resident memory of the instance's processes: every descendant
+// of the reaper (not the reaper itself), or the process group without one;
+// fresh adds a direct reading of the runtime's process, for the first and last
+// sample of an invocation.
 func (i *Instance) rssKB(fresh bool) int {
-	kb := i.procs.GroupRSSKB(i.pid)
+	var kb int
+	if i.link != nil {
+		kb = i.procs.TreeRSSKB(i.pid)
+	} else {
+		kb = i.procs.GroupRSSKB(i.pid)
+	}
 	if fresh {
-		kb = max(kb, i.procs.LeaderRSSKB(i.pid))
+		kb = max(kb, i.procs.LeaderRSSKB(i.leader))
 	}
 	return kb
 }
@@ -550,8 +639,10 @@ func (i *Instance) failedInit() error {
 
 // Terminate stops the process. With grace > 0 it sends SIGTERM to the process
 // group, then SIGKILL to the group after grace or as soon as the leader exits;
-// with grace == 0 it sends SIGKILL at once. It returns once the process has
-// been reaped and its output drained and delivered.
+// with grace == 0 it sends SIGKILL at once. Under a reaper, "the group" is
+// every process of the instance, also those that left the process group. It
+// returns once the process has been reaped and its output drained and
+// delivered.
 func (i *Instance) Terminate(grace time.Duration) {
 	if grace > 0 {
 		i.signalGroup(syscall.SIGTERM)
@@ -573,8 +664,29 @@ func (i *Instance) Terminate(grace time.Duration) {
 func (i *Instance) signalGroup(sig syscall.Signal) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if !i.reaped {
+	if i.reaped {
+		return
+	}
+	if i.link == nil {
 		_ = syscall.Kill(-i.pid, sig)
+		return
+	}
+	if sig != syscall.SIGKILL {
+		_ = syscall.Kill(i.pid, sig) // the reaper forwards it to every process
+		return
+	}
+	// SIGKILL to the reaper would orphan what it holds: it is asked to kill
+	// the instance instead, and killed only if it does not.
+	_ = syscall.Kill(i.pid, reaperKill)
+	if !i.killArmed {
+		i.killArmed = true
+		time.AfterFunc(reaperKillWait, func() {
+			i.mu.Lock()
+			defer i.mu.Unlock()
+			if !i.reaped {
+				_ = syscall.Kill(-i.pid, syscall.SIGKILL)
+			}
+		})
 	}
 }
 
@@ -582,13 +694,15 @@ func (i *Instance) signalGroup(sig syscall.Signal) {
 func (i *Instance) Done() <-chan struct{} { return i.done }
 
 // PID is the process id of the function's process (also its process group id).
-func (i *Instance) PID() int { return i.pid }
+// Under a reaper it is the runtime's process, the reaper's child.
+func (i *Instance) PID() int { return i.leader }
 
 // Busy reports whether an Invoke is in progress.
 func (i *Instance) Busy() bool { return i.busy.Load() }
 
 // MemoryMB is the current resident memory of the process tree (the sum over the
-// process group, read from /proc), for memory-limit sampling. It is 0 once the
+// reaper's descendants, or the process group, read from /proc), for
+// memory-limit sampling. It is 0 once the
 // process has exited, and on systems without /proc.
 func (i *Instance) MemoryMB() int {
 	select {

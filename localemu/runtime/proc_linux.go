@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,13 @@ func sysProcAttr() *syscall.SysProcAttr {
 	// when the thread that started the child exits; the Go runtime does not
 	// retire threads that are not locked, so in practice that is the process.)
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// reaperProcAttr is sysProcAttr for a reaper: its parent-death signal is the
+// request to kill the instance, so the whole instance — not just the reaper —
+// dies with the emulator, even on SIGKILL.
+func reaperProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: reaperKill}
 }
 
 // waitNoReap blocks until pid has exited, leaving it a zombie (waitid with
@@ -58,15 +67,25 @@ type ProcTable struct {
 	at      time.Time     // when byGroup was taken
 	every   time.Duration // current refresh age: interval, or more when scans are slow
 	byGroup map[int]int   // process group id -> resident KiB
+	procs   []procEntry   // every process of the scan, sorted by parent once indexed
+	indexed bool          // procs is sorted by parent
+	byTree  map[int]int   // root pid -> resident KiB of its descendants (memo of this scan)
+	stack   []int         // TreeRSSKB's walk
 	buf     []byte
 	names   []byte
+}
+
+// procEntry is one process of a scan.
+type procEntry struct {
+	pid, ppid, pgrp int32
+	rssKB           int
 }
 
 // NewProcTable returns a table that rescans /proc when a reading is older
 // than interval.
 func NewProcTable(interval time.Duration) *ProcTable {
 	return &ProcTable{interval: interval, pageKB: os.Getpagesize() / 1024, byGroup: map[int]int{},
-		buf: make([]byte, 1024), names: make([]byte, 32<<10)}
+		byTree: map[int]int{}, buf: make([]byte, 1024), names: make([]byte, 32<<10)}
 }
 
 // GroupRSSKB is the resident memory of process group pgid in KiB, as of at
@@ -74,6 +93,60 @@ func NewProcTable(interval time.Duration) *ProcTable {
 func (t *ProcTable) GroupRSSKB(pgid int) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.refresh()
+	return t.byGroup[pgid]
+}
+
+// TreeRSSKB is the resident memory in KiB of every descendant of root — by
+// parent links, so a child that left its process group (setsid, setpgid)
+// counts — not counting root itself, as of at most the table's interval ago.
+// Under a child subreaper (the instance's reaper, see reaper_linux.go) the
+// descendants are everything the instance started: orphans are reparented to
+// it rather than to init.
+func (t *ProcTable) TreeRSSKB(root int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refresh()
+	if kb, ok := t.byTree[root]; ok {
+		return kb
+	}
+	kb := 0
+	t.walk(root, func(e procEntry) { kb += e.rssKB })
+	t.byTree[root] = kb
+	return kb
+}
+
+// walk calls f for every descendant of root in the current scan; t.mu is held.
+func (t *ProcTable) walk(root int, f func(procEntry)) {
+	if !t.indexed {
+		slices.SortFunc(t.procs, func(a, b procEntry) int { return cmp.Compare(a.ppid, b.ppid) })
+		t.indexed = true
+	}
+	t.stack = append(t.stack[:0], root)
+	// Each process is visited once; the bound guards against a cycle that a
+	// pid reused during the scan could fake.
+	for visits := 0; len(t.stack) > 0 && visits <= len(t.procs); visits++ {
+		parent := int32(t.stack[len(t.stack)-1])
+		t.stack = t.stack[:len(t.stack)-1]
+		i, _ := slices.BinarySearchFunc(t.procs, parent, func(e procEntry, p int32) int { return cmp.Compare(e.ppid, p) })
+		for ; i < len(t.procs) && t.procs[i].ppid == parent; i++ {
+			f(t.procs[i])
+			t.stack = append(t.stack, int(t.procs[i].pid))
+		}
+	}
+}
+
+// descendants scans /proc now and calls f with the pid and process group of
+// every descendant of root (not root itself).
+func (t *ProcTable) descendants(root int, f func(pid, pgrp int)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.scan()
+	t.walk(root, func(e procEntry) { f(int(e.pid), int(e.pgrp)) })
+}
+
+// refresh rescans /proc when the snapshot is too old; t.mu is held.
+func (t *ProcTable) refresh() {
 	if time.Since(t.at) >= max(t.interval, t.every) {
 		start := time.Now()
 		t.scan()
@@ -81,7 +154,6 @@ func (t *ProcTable) GroupRSSKB(pgid int) int {
 		// processes, space the scans so they take at most ~5% of a core.
 		t.every = 20 * time.Since(start)
 	}
-	return t.byGroup[pgid]
 }
 
 // LeaderRSSKB reads the resident memory of one process now, bypassing the
@@ -89,7 +161,7 @@ func (t *ProcTable) GroupRSSKB(pgid int) int {
 func (t *ProcTable) LeaderRSSKB(pid int) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	_, rss, ok := t.readStat(pid)
+	_, _, rss, ok := t.readStat(pid)
 	if !ok {
 		return 0
 	}
@@ -98,6 +170,8 @@ func (t *ProcTable) LeaderRSSKB(pid int) int {
 
 func (t *ProcTable) scan() {
 	clear(t.byGroup)
+	clear(t.byTree)
+	t.procs, t.indexed = t.procs[:0], false
 	t.at = time.Now()
 	fd, err := syscall.Open("/proc", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -110,8 +184,9 @@ func (t *ProcTable) scan() {
 			return
 		}
 		forEachPid(t.names[:n], func(pid int) {
-			if pgrp, rss, ok := t.readStat(pid); ok {
+			if ppid, pgrp, rss, ok := t.readStat(pid); ok {
 				t.byGroup[pgrp] += rss * t.pageKB
+				t.procs = append(t.procs, procEntry{pid: int32(pid), ppid: int32(ppid), pgrp: int32(pgrp), rssKB: rss * t.pageKB})
 			}
 		})
 	}
@@ -143,32 +218,38 @@ func forEachPid(buf []byte, f func(int)) {
 	}
 }
 
-// readStat returns the process group and resident pages of pid from
+// readStat returns the parent, process group and resident pages of pid from
 // /proc/<pid>/stat, into the table's buffer.
-func (t *ProcTable) readStat(pid int) (pgrp, rssPages int, ok bool) {
+func (t *ProcTable) readStat(pid int) (ppid, pgrp, rssPages int, ok bool) {
 	var path [32]byte
 	p := append(path[:0], "/proc/"...)
 	p = strconv.AppendInt(p, int64(pid), 10)
 	p = append(p, "/stat"...)
 	fd, err := syscall.Open(string(p), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	n, err := syscall.Read(fd, t.buf)
 	syscall.Close(fd)
 	if err != nil || n <= 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return parseStat(t.buf[:n])
+	return parseStatFields(t.buf[:n])
 }
 
 // parseStat reads fields 5 (pgrp) and 24 (rss) of a /proc/<pid>/stat line.
-// The command name may contain spaces and parentheses: fields start after the
-// last ')'.
 func parseStat(b []byte) (pgrp, rssPages int, ok bool) {
+	_, pgrp, rssPages, ok = parseStatFields(b)
+	return pgrp, rssPages, ok
+}
+
+// parseStatFields reads fields 4 (ppid), 5 (pgrp) and 24 (rss) of a
+// /proc/<pid>/stat line. The command name may contain spaces and parentheses:
+// fields start after the last ')'.
+func parseStatFields(b []byte) (ppid, pgrp, rssPages int, ok bool) {
 	k := bytes.LastIndexByte(b, ')')
 	if k < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	field := 2 // the ')' ends field 2
 	i := k + 1
@@ -182,17 +263,23 @@ func parseStat(b []byte) (pgrp, rssPages int, ok bool) {
 			i++
 		}
 		switch field {
+		case 4:
+			if ppid, ok = atoi(b[start:i]); !ok {
+				return 0, 0, 0, false
+			}
 		case 5:
-			pgrp, ok = atoi(b[start:i])
-			if !ok {
-				return 0, 0, false
+			if pgrp, ok = atoi(b[start:i]); !ok {
+				return 0, 0, 0, false
 			}
 		case 24:
 			rssPages, ok = atoi(b[start:i])
-			return pgrp, rssPages, ok
+			if !ok {
+				return 0, 0, 0, false
+			}
+			return ppid, pgrp, rssPages, true
 		}
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
 
 func atoi(b []byte) (int, bool) {
@@ -261,7 +348,7 @@ func KillLeftoverGroup(pgid int, fingerprint string) int {
 			return killed
 		}
 		forEachPid(t.names[:n], func(pid int) {
-			if pgrp, _, ok := t.readStat(pid); !ok || pgrp != pgid {
+			if _, pgrp, _, ok := t.readStat(pid); !ok || pgrp != pgid {
 				return
 			}
 			st, exited, err := procStart(pid)

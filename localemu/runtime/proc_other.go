@@ -12,6 +12,11 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
+func reaperProcAttr() *syscall.SysProcAttr { return sysProcAttr() }
+
+// reaperAvailable is false: child subreapers are Linux's.
+func reaperAvailable() bool { return false }
+
 // waitNoReap is unavailable here: the lifecycle reaps first, then signals the group.
 func waitNoReap(int) bool { return false }
 
@@ -25,6 +30,9 @@ func NewProcTable(time.Duration) *ProcTable { return &ProcTable{} }
 
 // GroupRSSKB is always 0 here.
 func (*ProcTable) GroupRSSKB(int) int { return 0 }
+
+// TreeRSSKB is always 0 here.
+func (*ProcTable) TreeRSSKB(int) int { return 0 }
 
 // LeaderRSSKB is always 0 here.
 func (*ProcTable) LeaderRSSKB(int) int { return 0 }

@@ -3,6 +3,11 @@
 // listener speaking the Lambda Runtime API (and, for SCF CustomRuntime, the
 // SCF Custom Runtime API). Node.js and Python handlers run through small
 // bootstraps embedded in the binary that speak the same API.
+//
+// On Linux the process runs under a reaper — the emulator's own executable in
+// a hidden mode, dispatched from this package's init (reaper_linux.go) — that
+// keeps every process the instance starts, also one that calls setsid or
+// double-forks, inside the instance. IsolationMode says what is in force.
 package runtime
 
 import (
@@ -35,8 +40,9 @@ type Config struct {
 	// delivered when the first Invoke names its request — or with no
 	// RequestID when the instance is terminated without one.
 	OnLog func(Line)
-	// MemoryLimitMB, when > 0, kills the process group once its resident
-	// memory exceeds it during an invocation (ExitError.OutOfMemoryMB says so).
+	// MemoryLimitMB, when > 0, kills the instance once its resident memory
+	// (every process of the instance) exceeds it during an invocation
+	// (ExitError.OutOfMemoryMB says so).
 	MemoryLimitMB int
 	// Procs is the process table memory is sampled from; instances of one
 	// emulator share one. nil gives the instance a table of its own.
