@@ -7,9 +7,9 @@ package aws
 // formats console.log: "<ISO time>\t<request id>\tINFO\t<text>".
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -30,40 +30,35 @@ const (
 
 // awsJSONError writes an error as the JSON 1.0/1.1 services do.
 func awsJSONError(w http.ResponseWriter, status int, code, msg, requestID string) {
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("X-Amzn-RequestId", requestID)
-	writeJSON11(w, status, map[string]string{"__type": code, "message": msg})
+	json11Shape.writeError(w, &awsError{status: status, code: code, msg: msg}, requestID)
 }
 
-func writeJSON11(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+// invalidParameter is CloudWatch Logs' 400 InvalidParameterException.
+func invalidParameter(format string, args ...any) *awsError {
+	return apiError(http.StatusBadRequest, "InvalidParameterException", format, args...)
 }
 
-func (s *Front) cwLogs(c *awsCall) {
+// cwLogs is the handler of POST / (json11Shape): it dispatches by
+// X-Amz-Target. StartLiveTail answers with an event stream (livetail.go).
+func (s *Front) cwLogs(ctx context.Context, c *awsCall) (answer, error) {
 	target := c.r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, cwTargetPrefix)
-	if !ok {
-		c.errorf(http.StatusBadRequest, "UnknownOperationException", "%q is not a CloudWatch Logs operation", target)
-		return
+	op, found := strings.CutPrefix(target, cwTargetPrefix)
+	if !found {
+		return answer{}, apiError(http.StatusBadRequest, "UnknownOperationException", "%q is not a CloudWatch Logs operation", target)
 	}
 	switch op {
 	case "DescribeLogGroups":
-		s.cwDescribeLogGroups(c)
+		return s.cwDescribeLogGroups(ctx, c)
 	case "DescribeLogStreams":
-		s.cwDescribeLogStreams(c)
+		return s.cwDescribeLogStreams(ctx, c)
 	case "GetLogEvents":
-		s.cwGetLogEvents(c)
+		return s.cwGetLogEvents(ctx, c)
 	case "FilterLogEvents":
-		s.cwFilterLogEvents(c)
+		return s.cwFilterLogEvents(ctx, c)
 	case "StartLiveTail":
-		s.cwStartLiveTail(c) // cwlogs_livetail.go
-	default:
-		c.errorf(http.StatusBadRequest, "UnknownOperationException", "the emulator does not serve CloudWatch Logs %s (served: DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents, StartLiveTail)", op)
+		return s.cwStartLiveTail(ctx, c)
 	}
+	return answer{}, apiError(http.StatusBadRequest, "UnknownOperationException", "the emulator does not serve CloudWatch Logs %s (served: DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents, StartLiveTail)", op)
 }
 
 // cwMessage formats a log line as Lambda stores it in CloudWatch Logs.
@@ -96,13 +91,8 @@ func cwStreamDay(name string) (time.Time, bool) {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-func (c *awsCall) okJSON11(v any) {
-	c.w.Header().Set("X-Amzn-RequestId", c.requestID)
-	writeJSON11(c.w, http.StatusOK, v)
-}
-
 // cwFunction resolves a log group name (or ARN) to its function.
-func (s *Front) cwFunction(c *awsCall, group, identifier string) (store.Function, bool) {
+func (s *Front) cwFunction(ctx context.Context, group, identifier string) (store.Function, error) {
 	if group == "" {
 		group = identifier
 	}
@@ -111,38 +101,34 @@ func (s *Front) cwFunction(c *awsCall, group, identifier string) (store.Function
 	}
 	fn, ok := strings.CutPrefix(group, cwLogGroupPrefix)
 	if ok && fn != "" {
-		if f, _, err := s.engine.Function(c.r.Context(), fn); err == nil {
-			return f, true
+		if f, _, err := s.engine.Function(ctx, fn); err == nil {
+			return f, nil
 		}
 	}
-	c.errorf(http.StatusBadRequest, "ResourceNotFoundException", "The specified log group does not exist: %q", group)
-	return store.Function{}, false
+	return store.Function{}, apiError(http.StatusBadRequest, "ResourceNotFoundException", "The specified log group does not exist: %q", group)
 }
 
-func (s *Front) cwDescribeLogGroups(c *awsCall) {
+func (s *Front) cwDescribeLogGroups(ctx context.Context, c *awsCall) (answer, error) {
 	var in struct {
 		LogGroupNamePrefix  string `json:"logGroupNamePrefix"`
 		LogGroupNamePattern string `json:"logGroupNamePattern"`
 		Limit               int    `json:"limit"`
 		NextToken           string `json:"nextToken"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
-	fns, err := s.engine.Functions(c.r.Context())
+	fns, err := s.engine.Functions(ctx)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	start, ok := pageStart(in.NextToken)
-	if !ok {
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
-		return
+	start, valid := pageStart(in.NextToken)
+	if !valid {
+		return answer{}, invalidParameter("nextToken %q is not a token this API returned", in.NextToken)
 	}
 	if in.Limit < 0 || in.Limit > 50 {
 		// CloudWatch Logs API reference, DescribeLogGroups: limit is 1-50.
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "limit %d is not between 1 and 50", in.Limit)
-		return
+		return answer{}, invalidParameter("limit %d is not between 1 and 50", in.Limit)
 	}
 	if in.Limit == 0 {
 		in.Limit = 50
@@ -180,10 +166,10 @@ func (s *Front) cwDescribeLogGroups(c *awsCall) {
 		arn := "arn:aws:logs:" + region + ":" + awsAccountID + ":log-group:" + name
 		out.LogGroups = append(out.LogGroups, group{LogGroupName: name, CreationTime: ms(fns[i].CreatedAt), Arn: arn + ":*", LogGroupArn: arn, LogGroupClass: "STANDARD"})
 	}
-	c.okJSON11(out)
+	return ok(out), nil
 }
 
-func (s *Front) cwDescribeLogStreams(c *awsCall) {
+func (s *Front) cwDescribeLogStreams(ctx context.Context, c *awsCall) (answer, error) {
 	var in struct {
 		LogGroupName        string `json:"logGroupName"`
 		LogGroupIdentifier  string `json:"logGroupIdentifier"`
@@ -191,19 +177,17 @@ func (s *Front) cwDescribeLogStreams(c *awsCall) {
 		Descending          bool   `json:"descending"`
 		Limit               int    `json:"limit"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
-	f, ok := s.cwFunction(c, in.LogGroupName, in.LogGroupIdentifier)
-	if !ok {
-		return
+	f, err := s.cwFunction(ctx, in.LogGroupName, in.LogGroupIdentifier)
+	if err != nil {
+		return answer{}, err
 	}
-	ctx := c.r.Context()
 	first, err1 := s.engine.Logs(ctx, store.LogQuery{Function: f.Name, Limit: 1})
 	last, err2 := s.engine.Logs(ctx, store.LogQuery{Function: f.Name, Limit: 1, Desc: true})
 	if err1 != nil || err2 != nil {
-		c.engineFail(fmt.Errorf("read logs: %w", errorsJoin(err1, err2)))
-		return
+		return answer{}, fmt.Errorf("read logs: %w", errorsJoin(err1, err2))
 	}
 	type stream struct {
 		LogStreamName       string `json:"logStreamName"`
@@ -243,7 +227,7 @@ func (s *Front) cwDescribeLogStreams(c *awsCall) {
 	if in.Limit > 0 && len(out.LogStreams) > in.Limit {
 		out.LogStreams = out.LogStreams[:in.Limit]
 	}
-	c.okJSON11(out)
+	return ok(out), nil
 }
 
 func errorsJoin(errs ...error) error {
@@ -273,15 +257,15 @@ func cwEventOf(l store.LogLine, filtered bool) cwEvent {
 	return e
 }
 
-func cwLimit(c *awsCall, n int) (int, bool) {
+// cwLimit reads a query's limit of events: the maximum when not given.
+func cwLimit(n int) (int, error) {
 	if n == 0 {
-		return cwMaxEvents, true
+		return cwMaxEvents, nil
 	}
 	if n < 1 || n > cwMaxEvents {
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "limit %d is outside 1-%d", n, cwMaxEvents)
-		return 0, false
+		return 0, invalidParameter("limit %d is outside 1-%d", n, cwMaxEvents)
 	}
-	return n, true
+	return n, nil
 }
 
 func cwTime(msec *int64) time.Time {
@@ -291,7 +275,7 @@ func cwTime(msec *int64) time.Time {
 	return time.UnixMilli(*msec)
 }
 
-func (s *Front) cwGetLogEvents(c *awsCall) {
+func (s *Front) cwGetLogEvents(ctx context.Context, c *awsCall) (answer, error) {
 	var in struct {
 		LogGroupName       string `json:"logGroupName"`
 		LogGroupIdentifier string `json:"logGroupIdentifier"`
@@ -302,21 +286,20 @@ func (s *Front) cwGetLogEvents(c *awsCall) {
 		Limit              int    `json:"limit"`
 		StartFromHead      *bool  `json:"startFromHead"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
-	f, ok := s.cwFunction(c, in.LogGroupName, in.LogGroupIdentifier)
-	if !ok {
-		return
+	f, err := s.cwFunction(ctx, in.LogGroupName, in.LogGroupIdentifier)
+	if err != nil {
+		return answer{}, err
 	}
-	day, ok := cwStreamDay(in.LogStreamName)
-	if !ok || cwStreamName(f.Name, day) != in.LogStreamName {
-		c.errorf(http.StatusBadRequest, "ResourceNotFoundException", "The specified log stream does not exist: %q", in.LogStreamName)
-		return
+	day, found := cwStreamDay(in.LogStreamName)
+	if !found || cwStreamName(f.Name, day) != in.LogStreamName {
+		return answer{}, apiError(http.StatusBadRequest, "ResourceNotFoundException", "The specified log stream does not exist: %q", in.LogStreamName)
 	}
-	limit, ok := cwLimit(c, in.Limit)
-	if !ok {
-		return
+	limit, err := cwLimit(in.Limit)
+	if err != nil {
+		return answer{}, err
 	}
 	q := store.LogQuery{Function: f.Name, Since: day, Until: day.Add(24 * time.Hour), Limit: limit}
 	if t := cwTime(in.StartTime); t.After(q.Since) {
@@ -325,52 +308,41 @@ func (s *Front) cwGetLogEvents(c *awsCall) {
 	if t := cwTime(in.EndTime); !t.IsZero() && t.Before(q.Until) {
 		q.Until = t
 	}
+	after := int64(0) // the seq the page follows: its tokens when it is empty
 	fromHead := in.StartFromHead != nil && *in.StartFromHead
 	switch {
 	case strings.HasPrefix(in.NextToken, "f/"):
 		n, err := strconv.ParseInt(in.NextToken[2:], 10, 64)
 		if err != nil {
-			c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
-			return
+			return answer{}, invalidParameter("nextToken %q is not a token this API returned", in.NextToken)
 		}
-		q.AfterSeq = n
+		q.AfterSeq, after = n, n
 	case strings.HasPrefix(in.NextToken, "b/"):
 		n, err := strconv.ParseInt(in.NextToken[2:], 10, 64)
 		if err != nil {
-			c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
-			return
+			return answer{}, invalidParameter("nextToken %q is not a token this API returned", in.NextToken)
 		}
-		// Backwards: the lines before seq n, newest first, returned in order.
-		lines, err := s.engine.Logs(c.r.Context(), store.LogQuery{Function: f.Name, Since: q.Since, Until: q.Until, Desc: true})
-		if err != nil {
-			c.engineFail(err)
-			return
+		// Backwards: the lines before seq n, newest first (the store stops
+		// at the page's limit), returned in order.
+		after = n - 1
+		if n <= 0 {
+			return cwEventsPage(nil, after), nil // no line comes before it (BeforeSeq 0 would be no bound)
 		}
-		var keep []store.LogLine
-		for _, l := range lines {
-			if l.Seq < n && len(keep) < limit {
-				keep = append(keep, l)
-			}
-		}
-		reverse(keep)
-		s.cwAnswerEvents(c, keep, n-1)
-		return
+		q.BeforeSeq, q.Desc = n, true
 	case in.NextToken != "":
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
-		return
+		return answer{}, invalidParameter("nextToken %q is not a token this API returned", in.NextToken)
 	case !fromHead:
 		// Without a token and startFromHead, CloudWatch returns the latest events.
 		q.Desc = true
 	}
-	lines, err := s.engine.Logs(c.r.Context(), q)
+	lines, err := s.engine.Logs(ctx, q)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
 	if q.Desc {
 		reverse(lines)
 	}
-	s.cwAnswerEvents(c, lines, q.AfterSeq)
+	return cwEventsPage(lines, after), nil
 }
 
 func reverse(l []store.LogLine) {
@@ -379,9 +351,10 @@ func reverse(l []store.LogLine) {
 	}
 }
 
-// cwAnswerEvents answers GetLogEvents. At the end of the stream the forward
-// token stays the same, which is how CloudWatch tells a reader it is caught up.
-func (s *Front) cwAnswerEvents(c *awsCall, lines []store.LogLine, after int64) {
+// cwEventsPage is GetLogEvents' answer: lines, in order, following seq
+// after. At the end of the stream the forward token stays the same, which is
+// how CloudWatch tells a reader it is caught up.
+func cwEventsPage(lines []store.LogLine, after int64) answer {
 	out := struct {
 		Events            []cwEvent `json:"events"`
 		NextForwardToken  string    `json:"nextForwardToken"`
@@ -396,7 +369,7 @@ func (s *Front) cwAnswerEvents(c *awsCall, lines []store.LogLine, after int64) {
 	}
 	out.NextForwardToken = "f/" + strconv.FormatInt(last, 10)
 	out.NextBackwardToken = "b/" + strconv.FormatInt(first, 10)
-	c.okJSON11(out)
+	return ok(out)
 }
 
 // cwPattern is a filter pattern of terms that must all occur in a message:
@@ -468,7 +441,7 @@ func (p cwPattern) match(msg string) bool {
 	return true
 }
 
-func (s *Front) cwFilterLogEvents(c *awsCall) {
+func (s *Front) cwFilterLogEvents(ctx context.Context, c *awsCall) (answer, error) {
 	var in struct {
 		LogGroupName        string   `json:"logGroupName"`
 		LogGroupIdentifier  string   `json:"logGroupIdentifier"`
@@ -480,21 +453,20 @@ func (s *Front) cwFilterLogEvents(c *awsCall) {
 		NextToken           string   `json:"nextToken"`
 		Limit               int      `json:"limit"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
-	f, ok := s.cwFunction(c, in.LogGroupName, in.LogGroupIdentifier)
-	if !ok {
-		return
+	f, err := s.cwFunction(ctx, in.LogGroupName, in.LogGroupIdentifier)
+	if err != nil {
+		return answer{}, err
 	}
-	limit, ok := cwLimit(c, in.Limit)
-	if !ok {
-		return
+	limit, err := cwLimit(in.Limit)
+	if err != nil {
+		return answer{}, err
 	}
 	pat, err := parseCWPattern(in.FilterPattern)
 	if err != nil {
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "filterPattern %q: %v", in.FilterPattern, err)
-		return
+		return answer{}, invalidParameter("filterPattern %q: %v", in.FilterPattern, err)
 	}
 	q := store.LogQuery{Function: f.Name, RequestID: pat.requestID, Since: cwTime(in.StartTime), Limit: cwScanPage}
 	if in.EndTime != nil {
@@ -503,8 +475,7 @@ func (s *Front) cwFilterLogEvents(c *awsCall) {
 	if in.NextToken != "" {
 		n, err := strconv.ParseInt(in.NextToken, 10, 64)
 		if err != nil {
-			c.errorf(http.StatusBadRequest, "InvalidParameterException", "nextToken %q is not a token this API returned", in.NextToken)
-			return
+			return answer{}, invalidParameter("nextToken %q is not a token this API returned", in.NextToken)
 		}
 		q.AfterSeq = n
 	}
@@ -517,10 +488,9 @@ func (s *Front) cwFilterLogEvents(c *awsCall) {
 		NextToken string    `json:"nextToken,omitempty"`
 	}{Events: []cwEvent{}}
 	for {
-		lines, err := s.engine.Logs(c.r.Context(), q)
+		lines, err := s.engine.Logs(ctx, q)
 		if err != nil {
-			c.engineFail(err)
-			return
+			return answer{}, err
 		}
 		for _, l := range lines {
 			q.AfterSeq = l.Seq
@@ -531,13 +501,12 @@ func (s *Front) cwFilterLogEvents(c *awsCall) {
 			out.Events = append(out.Events, ev)
 			if len(out.Events) == limit {
 				out.NextToken = strconv.FormatInt(l.Seq, 10)
-				c.okJSON11(out)
-				return
+				return ok(out), nil
 			}
 		}
 		if len(lines) < cwScanPage {
 			break
 		}
 	}
-	c.okJSON11(out)
+	return ok(out), nil
 }

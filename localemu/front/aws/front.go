@@ -28,7 +28,7 @@ func New(e *localemu.Engine, creds *front.Credentials, log *slog.Logger) *Front 
 }
 
 // Root serves CloudWatch Logs: POST / with X-Amz-Target.
-func (s *Front) Root() http.Handler { return s.awsHandler(s.cwLogs, awsJSONError, smallBody) }
+func (s *Front) Root() http.Handler { return s.awsHandler(s.cwLogs, json11Shape, smallBody) }
 
 // Claims the versioned REST paths and X-Amz-Target requests.
 func (s *Front) Claims(r *http.Request) bool {

@@ -29,7 +29,6 @@ import (
 	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu"
-	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/store"
 	"github.com/asyncfn/asyncfn/nativeapi"
 )
@@ -57,8 +56,8 @@ const (
 
 // Register adds the Lambda REST and durable-execution routes.
 func (s *Front) Register(mux *http.ServeMux) {
-	h := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError, smallBody) }
-	code := func(f func(*awsCall)) http.HandlerFunc { return s.awsHandler(f, awsRESTError, codeBody) }
+	h := func(f handler) http.HandlerFunc { return s.awsHandler(f, restShape, smallBody) }
+	code := func(f handler) http.HandlerFunc { return s.awsHandler(f, restShape, codeBody) }
 	mux.HandleFunc("POST /2015-03-31/functions", code(s.createFunction))
 	mux.HandleFunc("GET /2015-03-31/functions", h(s.listFunctions))
 	mux.HandleFunc("GET /2015-03-31/functions/{name}", h(s.getFunction))
@@ -66,7 +65,7 @@ func (s *Front) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /2015-03-31/functions/{name}/configuration", h(s.getConfiguration))
 	mux.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", h(s.updateConfiguration))
 	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", code(s.updateCode))
-	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.awsHandler(s.lambdaInvoke, awsRESTError, nativeapi.MaxSyncPayload))
+	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.awsHandler(s.lambdaInvoke, restShape, nativeapi.MaxSyncPayload))
 	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", h(s.putConcurrency))
 	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", h(s.deleteConcurrency))
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", h(s.getConcurrency))
@@ -79,99 +78,232 @@ func (s *Front) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /2025-12-01/durable-executions/{arn}/stop", h(s.stopExecution))
 }
 
+// Every AWS route is a handler: it reads the verified request and returns
+// what to answer — an answer: a status, the headers it needs, a body — or an
+// error, and no handler writes to the connection. awsHandler is the one
+// entry point of every route: it authenticates the request and reads its
+// body, runs the handler, and has the route's wire shape write the answer or
+// the error. There are two wire shapes:
+//
+//   - restShape, Lambda's REST APIs: JSON bodies (application/json); errors
+//     carry their code in x-amzn-ErrorType and answer {"Type","message"}.
+//   - json11Shape, CloudWatch Logs' JSON 1.1: bodies in
+//     application/x-amz-json-1.1; errors answer {"__type","message"} (and
+//     x-amzn-ErrorType as well).
+//
+// An error is either a *awsError — a request the API refuses before, or
+// instead of, asking the engine, with the status, the AWS error code and any
+// fields beside the message (TooManyRequestsException's Reason) — or the
+// engine's, answered by its kind (engineError, through wireError).
+//
+// The one exception is StartLiveTail, whose answer is a long-lived event
+// stream. Its handler checks the request as every handler does (its errors
+// are answered in the JSON 1.1 shape, before anything is streamed) and
+// returns streamAnswer(st); awsHandler then hands st to serveEventStream
+// (livetail.go), which sends the event-stream headers and runs it for as long
+// as the session lasts.
+
+// handler is the shape of every AWS route.
+type handler func(ctx context.Context, c *awsCall) (answer, error)
+
 // awsCall is one verified request to an AWS front.
 type awsCall struct {
-	w         http.ResponseWriter
 	r         *http.Request
 	body      []byte
 	requestID string // x-amzn-RequestId of the answer
 	region    string // from the signature's credential scope
-	fail      func(w http.ResponseWriter, status int, code, msg, requestID string)
 }
 
-// awsHandler authenticates a request and runs f. What the headers allow is
-// checked before a byte of the body is read; the body is then read up to
-// limit — the largest legitimate request of the route — and hashed as it is
-// read, and the signature checked against that hash.
-func (s *Front) awsHandler(f func(*awsCall), fail func(http.ResponseWriter, int, string, string, string), limit int64) http.HandlerFunc {
+// answer is what a handler sends.
+type answer struct {
+	status int
+	// header holds the headers the answer needs beside Content-Type and
+	// x-amzn-RequestId (Invoke's X-Amz-Function-Error, X-Amz-Log-Result, ...).
+	header http.Header
+	// body is encoded as JSON in the shape's content type; with body and
+	// raw nil the answer is the status alone (202, 204).
+	body any
+	// raw is sent as it is, in the shape's content type (Invoke's payload).
+	raw []byte
+	// requestID, when set, is the x-amzn-RequestId of the answer instead of
+	// the call's (Invoke answers with the event's request id).
+	requestID string
+	// stream is StartLiveTail's event stream (streamAnswer); nothing else
+	// is set then.
+	stream *eventStream
+}
+
+// ok answers 200 with body.
+func ok(body any) answer { return answer{status: http.StatusOK, body: body} }
+
+// noContent answers 204 with no body.
+func noContent() answer { return answer{status: http.StatusNoContent} }
+
+// awsError is an error answer of the API: a malformed or refused request.
+type awsError struct {
+	status int
+	code   string
+	msg    string
+	// fields are sent beside the message, such as TooManyRequestsException's Reason.
+	fields map[string]string
+}
+
+func (e *awsError) Error() string { return e.code + ": " + e.msg }
+
+// apiError is an awsError with a formatted message.
+func apiError(status int, code, format string, args ...any) *awsError {
+	return &awsError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidValue is Lambda's 400 InvalidParameterValueException.
+func invalidValue(format string, args ...any) *awsError {
+	return apiError(http.StatusBadRequest, "InvalidParameterValueException", format, args...)
+}
+
+// awsHandler is the entry point of every AWS route: it authenticates a
+// request, runs h and writes what h returns in shape. What the headers
+// allow is checked before a byte of the body is read; the body is then read
+// up to limit — the largest legitimate request of the route — and hashed as
+// it is read, and the signature checked against that hash.
+func (s *Front) awsHandler(h handler, shape wireShape, limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &awsCall{w: w, r: r, requestID: uuid.NewString(), fail: fail}
-		deny := func(err error) {
-			var se *sigV4Error
-			errors.As(err, &se)
-			fail(w, http.StatusForbidden, se.Code, se.Msg, c.requestID)
+		requestID := uuid.NewString()
+		c, err := s.receive(r, limit, requestID)
+		var a answer
+		if err == nil {
+			a, err = h(r.Context(), c)
 		}
-		signed, err := checkSigV4Headers(r, s.creds, time.Now())
-		if err != nil {
-			deny(err)
-			return
+		switch {
+		case err != nil:
+			shape.writeError(w, err, requestID)
+		case a.stream != nil:
+			serveEventStream(w, r, a.stream, requestID)
+		default:
+			shape.writeAnswer(w, a, requestID)
 		}
-		tooLarge := func() {
-			fail(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("request must be smaller than %d bytes", limit+1), c.requestID)
-		}
-		if r.ContentLength > limit {
-			tooLarge()
-			return
-		}
-		hash := sha256.New()
-		body, err := io.ReadAll(io.TeeReader(io.LimitReader(r.Body, limit+1), hash))
-		if err != nil {
-			fail(w, http.StatusBadRequest, "InvalidRequestContentException", "read request body: "+err.Error(), c.requestID)
-			return
-		}
-		if int64(len(body)) > limit {
-			tooLarge()
-			return
-		}
-		if err := signed.verify(hash.Sum(nil), s.creds); err != nil {
-			deny(err)
-			return
-		}
-		c.body = body
-		c.region = sigV4Region(r)
-		if c.region == "" {
-			c.region = awsDefaultRegion
-		}
-		f(c)
 	}
+}
+
+// receive authenticates a request and reads its body (see awsHandler).
+func (s *Front) receive(r *http.Request, limit int64, requestID string) (*awsCall, error) {
+	deny := func(err error) error {
+		var se *sigV4Error
+		errors.As(err, &se)
+		return &awsError{status: http.StatusForbidden, code: se.Code, msg: se.Msg}
+	}
+	signed, err := checkSigV4Headers(r, s.creds, time.Now())
+	if err != nil {
+		return nil, deny(err)
+	}
+	tooLarge := func() error {
+		return apiError(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "request must be smaller than %d bytes", limit+1)
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge()
+	}
+	hash := sha256.New()
+	body, err := io.ReadAll(io.TeeReader(io.LimitReader(r.Body, limit+1), hash))
+	if err != nil {
+		return nil, apiError(http.StatusBadRequest, "InvalidRequestContentException", "read request body: %s", err.Error())
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge()
+	}
+	if err := signed.verify(hash.Sum(nil), s.creds); err != nil {
+		return nil, deny(err)
+	}
+	c := &awsCall{r: r, body: body, requestID: requestID, region: sigV4Region(r)}
+	if c.region == "" {
+		c.region = awsDefaultRegion
+	}
+	return c, nil
+}
+
+// wireShape is how one AWS protocol writes answers and errors.
+type wireShape struct {
+	contentType string
+	// errorBody is the body of an error answer, before e.fields.
+	errorBody func(e *awsError) map[string]string
+}
+
+var (
+	// restShape is Lambda's REST protocol.
+	restShape = wireShape{contentType: "application/json", errorBody: func(e *awsError) map[string]string {
+		typ := "User"
+		if e.status >= 500 {
+			typ = "Service"
+		}
+		return map[string]string{"Type": typ, "message": e.msg}
+	}}
+	// json11Shape is the awsJson1_1 protocol of CloudWatch Logs.
+	json11Shape = wireShape{contentType: "application/x-amz-json-1.1", errorBody: func(e *awsError) map[string]string {
+		return map[string]string{"__type": e.code, "message": e.msg}
+	}}
+)
+
+// writeAnswer writes a handler's answer.
+func (sh wireShape) writeAnswer(w http.ResponseWriter, a answer, requestID string) {
+	h := w.Header()
+	for k, vs := range a.header {
+		h[k] = vs
+	}
+	if a.requestID != "" {
+		requestID = a.requestID
+	}
+	h.Set("X-Amzn-RequestId", requestID)
+	switch {
+	case a.raw != nil:
+		h.Set("Content-Type", sh.contentType)
+		w.WriteHeader(a.status)
+		_, _ = w.Write(a.raw)
+	case a.body != nil:
+		writeJSON(w, sh.contentType, a.status, a.body)
+	default:
+		w.WriteHeader(a.status)
+	}
+}
+
+// writeError writes err: a *awsError as it says, any other error (the
+// engine's) as engineError maps it.
+func (sh wireShape) writeError(w http.ResponseWriter, err error, requestID string) {
+	var e *awsError
+	if !errors.As(err, &e) {
+		e = engineError(err)
+	}
+	body := sh.errorBody(e)
+	for k, v := range e.fields {
+		body[k] = v
+	}
+	w.Header().Set("X-Amzn-ErrorType", e.code)
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	writeJSON(w, sh.contentType, e.status, body)
+}
+
+// writeJSON answers with v as JSON in contentType (HTML characters
+// unescaped, as AWS sends them).
+func writeJSON(w http.ResponseWriter, contentType string, status int, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // awsRESTError writes an error as Lambda does: the code in x-amzn-ErrorType
 // and a JSON body with Type and message.
 func awsRESTError(w http.ResponseWriter, status int, code, msg, requestID string) {
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("X-Amzn-RequestId", requestID)
-	typ := "User"
-	if status >= 500 {
-		typ = "Service"
-	}
-	front.WriteJSON(w, status, map[string]string{"Type": typ, "message": msg})
+	restShape.writeError(w, &awsError{status: status, code: code, msg: msg}, requestID)
 }
 
-func (c *awsCall) ok(status int, v any) {
-	c.w.Header().Set("X-Amzn-RequestId", c.requestID)
-	if v == nil {
-		c.w.WriteHeader(status)
-		return
-	}
-	front.WriteJSON(c.w, status, v)
-}
-
-func (c *awsCall) errorf(status int, code, format string, args ...any) {
-	c.fail(c.w, status, code, fmt.Sprintf(format, args...), c.requestID)
-}
-
-// engineFail maps an engine error onto Lambda's error codes.
-func (c *awsCall) engineFail(err error) {
+// engineError is Lambda's answer to an engine error: its kind's status and
+// code (wireError), and the message Lambda gives.
+func engineError(err error) *awsError {
 	k := localemu.KindOf(err)
 	if k == localemu.KindThrottled {
 		// Lambda API reference, Invoke: TooManyRequestsException (429) with
 		// Reason ReservedFunctionConcurrentInvocationLimitExceeded.
-		c.w.Header().Set("X-Amzn-RequestId", c.requestID)
-		c.w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
-		front.WriteJSON(c.w, http.StatusTooManyRequests, map[string]string{"Type": "User", "message": "Rate Exceeded.",
-			"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
-		return
+		return &awsError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", msg: "Rate Exceeded.",
+			fields: map[string]string{"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}}
 	}
 	status, code := wireError(k)
 	msg := err.Error()
@@ -182,7 +314,7 @@ func (c *awsCall) engineFail(err error) {
 	case errors.As(err, &invalid):
 		msg = invalid.Msg
 	}
-	c.errorf(status, code, "%s", msg)
+	return &awsError{status: status, code: code, msg: msg}
 }
 
 // wireError is Lambda's status and error code for each kind of engine error
@@ -204,15 +336,14 @@ func wireError(k localemu.Kind) (int, string) {
 }
 
 // decode reads a JSON body into v; an empty body leaves v as it is.
-func (c *awsCall) decode(v any) bool {
+func (c *awsCall) decode(v any) error {
 	if len(bytes.TrimSpace(c.body)) == 0 {
-		return true
+		return nil
 	}
 	if err := json.Unmarshal(c.body, v); err != nil {
-		c.errorf(http.StatusBadRequest, "InvalidRequestContentException", "Could not parse request body into json: %v", err)
-		return false
+		return apiError(http.StatusBadRequest, "InvalidRequestContentException", "Could not parse request body into json: %v", err)
 	}
-	return true
+	return nil
 }
 
 // functionName turns the FunctionName label (a name, a name:qualifier, or a
@@ -334,50 +465,40 @@ func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 	}
 }
 
-func (s *Front) createFunction(c *awsCall) {
+func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) {
 	var in functionInput
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	if in.FunctionName == "" {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "FunctionName is required")
-		return
+		return answer{}, invalidValue("FunctionName is required")
 	}
 	name, _ := functionName(in.FunctionName)
 	if in.Role == "" || !strings.HasPrefix(in.Role, "arn:") {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Role %q is not an IAM role ARN", in.Role)
-		return
+		return answer{}, invalidValue("Role %q is not an IAM role ARN", in.Role)
 	}
 	if in.Code == nil || len(in.Code.ZipFile) == 0 {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Code.ZipFile is required: the emulator takes code as a zip (S3 and container images are not emulated)")
-		return
+		return answer{}, invalidValue("Code.ZipFile is required: the emulator takes code as a zip (S3 and container images are not emulated)")
 	}
-	if _, _, err := s.engine.Function(c.r.Context(), name); err == nil {
-		c.errorf(http.StatusConflict, "ResourceConflictException", "Function already exist: %s", name)
-		return
+	if _, _, err := s.engine.Function(ctx, name); err == nil {
+		return answer{}, apiError(http.StatusConflict, "ResourceConflictException", "Function already exist: %s", name)
 	} else if !errors.Is(err, localemu.ErrFunctionNotFound) {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
 	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.AWS, Region: c.region}
 	in.apply(&cfg)
-	f, err := s.engine.Deploy(c.r.Context(), cfg, in.Code.ZipFile)
+	f, err := s.engine.Deploy(ctx, cfg, in.Code.ZipFile)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	c.ok(http.StatusCreated, lambdaConfiguration(f, &cfg))
+	return answer{status: http.StatusCreated, body: lambdaConfiguration(f, &cfg)}, nil
 }
 
-// function loads the function the {name} label names, answering 404 itself.
-func (s *Front) function(c *awsCall) (store.Function, *localemu.FunctionConfig, bool) {
+// function loads the function the {name} label names; its error is the
+// engine's (ResourceNotFoundException for a function that does not exist).
+func (s *Front) function(ctx context.Context, c *awsCall) (store.Function, *localemu.FunctionConfig, error) {
 	name, _ := functionName(c.r.PathValue("name"))
-	f, cfg, err := s.engine.Function(c.r.Context(), name)
-	if err != nil {
-		c.engineFail(err)
-		return f, nil, false
-	}
-	return f, cfg, true
+	return s.engine.Function(ctx, name)
 }
 
 // pageStart reads a paging marker this front handed out: an offset, or
@@ -390,24 +511,21 @@ func pageStart(marker string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func (s *Front) listFunctions(c *awsCall) {
-	fns, err := s.engine.Functions(c.r.Context())
+func (s *Front) listFunctions(ctx context.Context, c *awsCall) (answer, error) {
+	fns, err := s.engine.Functions(ctx)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	start, ok := pageStart(c.r.URL.Query().Get("Marker"))
-	if !ok {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Marker %q is not a marker this API returned", c.r.URL.Query().Get("Marker"))
-		return
+	start, valid := pageStart(c.r.URL.Query().Get("Marker"))
+	if !valid {
+		return answer{}, invalidValue("Marker %q is not a marker this API returned", c.r.URL.Query().Get("Marker"))
 	}
 	max := 50
 	if v := c.r.URL.Query().Get("MaxItems"); v != "" {
 		// Lambda API reference, ListFunctions: MaxItems is 1-10000 (answered in pages of at most 50).
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaxItems %q is not between 1 and 10000", v)
-			return
+			return answer{}, invalidValue("MaxItems %q is not between 1 and 10000", v)
 		}
 		max = min(n, 50)
 	}
@@ -425,13 +543,13 @@ func (s *Front) listFunctions(c *awsCall) {
 			out.NextMarker = strconv.Itoa(i + 1)
 		}
 	}
-	c.ok(http.StatusOK, out)
+	return ok(out), nil
 }
 
-func (s *Front) getFunction(c *awsCall) {
-	f, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) getFunction(ctx context.Context, c *awsCall) (answer, error) {
+	f, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	out := map[string]any{
 		"Configuration": lambdaConfiguration(f, cfg),
@@ -440,111 +558,107 @@ func (s *Front) getFunction(c *awsCall) {
 	if cfg.ReservedConcurrency != nil {
 		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *cfg.ReservedConcurrency}
 	}
-	c.ok(http.StatusOK, out)
+	return ok(out), nil
 }
 
-func (s *Front) getConfiguration(c *awsCall) {
-	if f, cfg, ok := s.function(c); ok {
-		c.ok(http.StatusOK, lambdaConfiguration(f, cfg))
+func (s *Front) getConfiguration(ctx context.Context, c *awsCall) (answer, error) {
+	f, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
+	return ok(lambdaConfiguration(f, cfg)), nil
 }
 
-func (s *Front) deleteFunction(c *awsCall) {
+func (s *Front) deleteFunction(ctx context.Context, c *awsCall) (answer, error) {
 	name, _ := functionName(c.r.PathValue("name"))
-	if err := s.engine.RemoveFunction(c.r.Context(), name); err != nil {
-		c.engineFail(err)
-		return
+	if err := s.engine.RemoveFunction(ctx, name); err != nil {
+		return answer{}, err
 	}
-	c.ok(http.StatusNoContent, nil)
+	return noContent(), nil
 }
 
-func (s *Front) updateConfiguration(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) updateConfiguration(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	var in functionInput
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	in.apply(cfg)
-	s.redeploy(c, cfg, nil)
+	return s.redeploy(ctx, cfg, nil)
 }
 
-func (s *Front) updateCode(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) updateCode(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	var in struct {
 		ZipFile []byte `json:"ZipFile"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	if len(in.ZipFile) == 0 {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "ZipFile is required: the emulator takes code as a zip")
-		return
+		return answer{}, invalidValue("ZipFile is required: the emulator takes code as a zip")
 	}
-	s.redeploy(c, cfg, in.ZipFile)
+	return s.redeploy(ctx, cfg, in.ZipFile)
 }
 
 // redeploy stores cfg (and code, when not nil) and answers with the configuration.
-func (s *Front) redeploy(c *awsCall, cfg *localemu.FunctionConfig, code []byte) {
-	f, err := s.engine.Deploy(c.r.Context(), *cfg, code)
+func (s *Front) redeploy(ctx context.Context, cfg *localemu.FunctionConfig, code []byte) (answer, error) {
+	f, err := s.engine.Deploy(ctx, *cfg, code)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	c.ok(http.StatusOK, lambdaConfiguration(f, cfg))
+	return ok(lambdaConfiguration(f, cfg)), nil
 }
 
-func (s *Front) putConcurrency(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) putConcurrency(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	var in struct {
 		ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	if in.ReservedConcurrentExecutions == nil || *in.ReservedConcurrentExecutions < 0 {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "ReservedConcurrentExecutions must be a number >= 0")
-		return
+		return answer{}, invalidValue("ReservedConcurrentExecutions must be a number >= 0")
 	}
 	cfg.ReservedConcurrency = in.ReservedConcurrentExecutions
-	if _, err := s.engine.Deploy(c.r.Context(), *cfg, nil); err != nil {
-		c.engineFail(err)
-		return
+	if _, err := s.engine.Deploy(ctx, *cfg, nil); err != nil {
+		return answer{}, err
 	}
-	c.ok(http.StatusOK, in)
+	return ok(in), nil
 }
 
-func (s *Front) getConcurrency(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) getConcurrency(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	out := map[string]int{}
 	if cfg.ReservedConcurrency != nil {
 		out["ReservedConcurrentExecutions"] = *cfg.ReservedConcurrency
 	}
-	c.ok(http.StatusOK, out)
+	return ok(out), nil
 }
 
-func (s *Front) deleteConcurrency(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) deleteConcurrency(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	cfg.ReservedConcurrency = nil
-	if _, err := s.engine.Deploy(c.r.Context(), *cfg, nil); err != nil {
-		c.engineFail(err)
-		return
+	if _, err := s.engine.Deploy(ctx, *cfg, nil); err != nil {
+		return answer{}, err
 	}
-	c.ok(http.StatusNoContent, nil)
+	return noContent(), nil
 }
 
 // lambdaEventInvokeConfig is FunctionEventInvokeConfig on the wire.
@@ -565,29 +679,27 @@ type lambdaEventInvokeConfig struct {
 
 // putEventInvokeConfig serves Put (PUT: replaces the whole
 // configuration) and Update (POST: changes only what is given).
-func (s *Front) putEventInvokeConfig(c *awsCall) {
-	f, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) putEventInvokeConfig(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	var in lambdaEventInvokeConfig
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	if c.r.Method == http.MethodPut {
 		cfg.Async.RetryAttempts, cfg.Async.MaxEventAge, cfg.Async.OnSuccess, cfg.Async.OnFailure = nil, 0, "", ""
 	}
 	if n := in.MaximumRetryAttempts; n != nil {
 		if *n < 0 || *n > 2 {
-			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaximumRetryAttempts %d is outside 0-2", *n)
-			return
+			return answer{}, invalidValue("MaximumRetryAttempts %d is outside 0-2", *n)
 		}
 		cfg.Async.RetryAttempts = n
 	}
 	if n := in.MaximumEventAgeInSeconds; n != nil {
 		if *n < 60 || *n > 21600 {
-			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaximumEventAgeInSeconds %d is outside 60-21600", *n)
-			return
+			return answer{}, invalidValue("MaximumEventAgeInSeconds %d is outside 60-21600", *n)
 		}
 		cfg.Async.MaxEventAge = *n
 	}
@@ -599,12 +711,11 @@ func (s *Front) putEventInvokeConfig(c *awsCall) {
 			cfg.Async.OnFailure = d.OnFailure.Destination
 		}
 	}
-	f, err := s.engine.Deploy(c.r.Context(), *cfg, nil)
+	f, err := s.engine.Deploy(ctx, *cfg, nil)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	c.ok(http.StatusOK, eventInvokeConfig(f, cfg))
+	return ok(eventInvokeConfig(f, cfg)), nil
 }
 
 func eventInvokeConfig(f store.Function, cfg *localemu.FunctionConfig) lambdaEventInvokeConfig {
@@ -640,64 +751,64 @@ func hasEventInvokeConfig(cfg *localemu.FunctionConfig) bool {
 	return a.RetryAttempts != nil || a.MaxEventAge != 0 || a.OnSuccess != "" || a.OnFailure != ""
 }
 
-func (s *Front) getEventInvokeConfig(c *awsCall) {
-	f, cfg, ok := s.function(c)
-	if !ok {
-		return
-	}
-	if !hasEventInvokeConfig(cfg) {
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", aRN(cfg.Region, f.Name))
-		return
-	}
-	c.ok(http.StatusOK, eventInvokeConfig(f, cfg))
+// noEventInvokeConfig is Lambda's answer for a function without one.
+func noEventInvokeConfig(f store.Function, cfg *localemu.FunctionConfig) error {
+	return apiError(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", aRN(cfg.Region, f.Name))
 }
 
-func (s *Front) deleteEventInvokeConfig(c *awsCall) {
-	f, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) getEventInvokeConfig(ctx context.Context, c *awsCall) (answer, error) {
+	f, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	if !hasEventInvokeConfig(cfg) {
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", aRN(cfg.Region, f.Name))
-		return
+		return answer{}, noEventInvokeConfig(f, cfg)
+	}
+	return ok(eventInvokeConfig(f, cfg)), nil
+}
+
+func (s *Front) deleteEventInvokeConfig(ctx context.Context, c *awsCall) (answer, error) {
+	f, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
+	}
+	if !hasEventInvokeConfig(cfg) {
+		return answer{}, noEventInvokeConfig(f, cfg)
 	}
 	cfg.Async.RetryAttempts, cfg.Async.MaxEventAge, cfg.Async.OnSuccess, cfg.Async.OnFailure = nil, 0, "", ""
-	if _, err := s.engine.Deploy(c.r.Context(), *cfg, nil); err != nil {
-		c.engineFail(err)
-		return
+	if _, err := s.engine.Deploy(ctx, *cfg, nil); err != nil {
+		return answer{}, err
 	}
-	c.ok(http.StatusNoContent, nil)
+	return noContent(), nil
 }
 
-func (s *Front) lambdaInvoke(c *awsCall) {
+// lambdaInvoke answers Invoke: 202 with the execution's ARN for an Event
+// invoke, 204 for a DryRun, and for RequestResponse 200 with the function's
+// result as it returned it, or its error as {"errorMessage","errorType"}
+// with X-Amz-Function-Error: Unhandled.
+func (s *Front) lambdaInvoke(ctx context.Context, c *awsCall) (answer, error) {
 	name, qualifier := functionName(c.r.PathValue("name"))
 	if q := c.r.URL.Query().Get("Qualifier"); q != "" {
 		qualifier = q
 	}
-	ctx := c.r.Context()
 	typ := c.r.Header.Get("X-Amz-Invocation-Type")
 	switch typ {
 	case "", event.InvokeRequestResponse, event.InvokeEvent:
 	case "DryRun":
 		// DryRun checks that the call would be allowed, without running it.
 		if _, _, err := s.engine.Function(ctx, name); err != nil {
-			c.engineFail(err)
-			return
+			return answer{}, err
 		}
 		if len(c.body) > nativeapi.MaxSyncPayload {
-			c.engineFail(&localemu.PayloadTooLargeError{Size: len(c.body), Limit: nativeapi.MaxSyncPayload})
-			return
+			return answer{}, &localemu.PayloadTooLargeError{Size: len(c.body), Limit: nativeapi.MaxSyncPayload}
 		}
-		c.ok(http.StatusNoContent, nil)
-		return
+		return noContent(), nil
 	default:
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "X-Amz-Invocation-Type %q is not Event, RequestResponse or DryRun", typ)
-		return
+		return answer{}, invalidValue("X-Amz-Invocation-Type %q is not Event, RequestResponse or DryRun", typ)
 	}
 	logType := c.r.Header.Get("X-Amz-Log-Type")
 	if logType != "" && logType != "None" && logType != "Tail" {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "X-Amz-Log-Type %q is not None or Tail", logType)
-		return
+		return answer{}, invalidValue("X-Amz-Log-Type %q is not None or Tail", logType)
 	}
 	req := localemu.InvokeRequest{Function: name, Payload: c.body, Type: typ, Qualifier: qualifier}
 	if typ == event.InvokeEvent {
@@ -705,46 +816,44 @@ func (s *Front) lambdaInvoke(c *awsCall) {
 	}
 	ev, err := s.engine.Invoke(ctx, req)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
-	h := c.w.Header()
-	c.requestID = ev.RequestID
+	a := answer{status: http.StatusOK, header: http.Header{}, requestID: ev.RequestID}
 	if typ == event.InvokeEvent {
 		_, cfg, err := s.engine.Function(ctx, name)
 		region := ""
 		if err == nil {
 			region = cfg.Region
 		}
-		h.Set("X-Amz-Durable-Execution-Arn", executionARN(region, ev))
-		c.ok(http.StatusAccepted, nil)
-		return
+		a.status = http.StatusAccepted
+		a.header.Set("X-Amz-Durable-Execution-Arn", executionARN(region, ev))
+		return a, nil
 	}
-	h.Set("X-Amz-Executed-Version", "$LATEST")
+	a.header.Set("X-Amz-Executed-Version", "$LATEST")
 	if logType == "Tail" {
-		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(s.logTail(ctx, ev.RequestID)))
+		a.header.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(s.logTail(ctx, ev.RequestID)))
 	}
-	h.Set("X-Amzn-RequestId", ev.RequestID)
 	if ev.Status == event.Succeeded {
-		result := ev.Result
-		if len(result) == 0 {
-			result = []byte("null")
+		a.raw = ev.Result
+		if len(a.raw) == 0 {
+			a.raw = []byte("null")
 		}
-		h.Set("Content-Type", "application/json")
-		c.w.WriteHeader(http.StatusOK)
-		c.w.Write(result)
-		return
+		return a, nil
 	}
-	h.Set("X-Amz-Function-Error", "Unhandled")
-	front.WriteJSON(c.w, http.StatusOK, map[string]any{"errorMessage": ev.ErrorMessage, "errorType": ev.ErrorType})
+	a.header.Set("X-Amz-Function-Error", "Unhandled")
+	a.body = map[string]any{"errorMessage": ev.ErrorMessage, "errorType": ev.ErrorType}
+	return a, nil
 }
 
-// logTail is the last 4 KB of an event's log, formatted as CloudWatch shows it.
+// logTail is the last 4 KB of an event's log, formatted as CloudWatch shows
+// it. It reads the newest lines only: every line is at least one byte, so
+// logTailBytes lines hold at least the bytes kept.
 func (s *Front) logTail(ctx context.Context, requestID string) []byte {
-	lines, err := s.engine.Logs(ctx, store.LogQuery{RequestID: requestID})
+	lines, err := s.engine.Logs(ctx, store.LogQuery{RequestID: requestID, Desc: true, Limit: logTailBytes})
 	if err != nil {
 		return nil
 	}
+	reverse(lines)
 	var b bytes.Buffer
 	for _, l := range lines {
 		b.WriteString(cwMessage(l))
@@ -830,20 +939,20 @@ func parseQueryTime(v string) (time.Time, error) {
 	return time.UnixMilli(int64(f * 1000)), nil
 }
 
-func (s *Front) listExecutions(c *awsCall) {
-	_, cfg, ok := s.function(c)
-	if !ok {
-		return
+func (s *Front) listExecutions(ctx context.Context, c *awsCall) (answer, error) {
+	_, cfg, err := s.function(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	name, _ := functionName(c.r.PathValue("name"))
 	qs := c.r.URL.Query()
-	q := store.EventQuery{Function: name, InvokeType: event.InvokeEvent}
+	// The list shows neither payload nor result: they are not loaded.
+	q := store.EventQuery{Function: name, InvokeType: event.InvokeEvent, Omit: store.OmitBlobs}
 	for _, v := range qs["Statuses"] {
 		for _, one := range strings.Split(v, ",") {
 			sts, ok := durableStatuses(one)
 			if !ok {
-				c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Statuses: %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or STOPPED", one)
-				return
+				return answer{}, invalidValue("Statuses: %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or STOPPED", one)
 			}
 			q.Statuses = append(q.Statuses, sts...)
 		}
@@ -852,8 +961,7 @@ func (s *Front) listExecutions(c *awsCall) {
 		if v := qs.Get(key); v != "" {
 			t, err := parseQueryTime(v)
 			if err != nil {
-				c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "%s: %v", key, err)
-				return
+				return answer{}, invalidValue("%s: %v", key, err)
 			}
 			*dst = t
 		}
@@ -862,8 +970,7 @@ func (s *Front) listExecutions(c *awsCall) {
 	if m := qs.Get("Marker"); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil || n < 0 {
-			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "Marker %q is not a marker this API returned", m)
-			return
+			return answer{}, invalidValue("Marker %q is not a marker this API returned", m)
 		}
 		q.Offset = n
 	}
@@ -871,60 +978,50 @@ func (s *Front) listExecutions(c *awsCall) {
 	if v := qs.Get("MaxItems"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaxItems %q is outside 1-1000", v)
-			return
+			return answer{}, invalidValue("MaxItems %q is outside 1-1000", v)
 		}
 		q.Limit = n
 	}
-	durableName := qs.Get("DurableExecutionName")
-	if durableName != "" {
-		q.Offset, q.Limit = 0, 0 // filtered below; a name matches at most one execution
-	}
-	evs, total, err := s.engine.Events(c.r.Context(), q)
+	q.DurableName = qs.Get("DurableExecutionName") // a name matches at most one execution
+	evs, total, err := s.engine.Events(ctx, q)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
 	out := struct {
 		DurableExecutions []lambdaExecution `json:"DurableExecutions"`
 		NextMarker        string            `json:"NextMarker,omitempty"`
 	}{DurableExecutions: []lambdaExecution{}}
 	for _, ev := range evs {
-		if durableName != "" && ev.DurableName != durableName {
-			continue
-		}
 		out.DurableExecutions = append(out.DurableExecutions, executionSummary(cfg.Region, ev))
 	}
-	if durableName == "" && q.Offset+len(evs) < total {
+	if q.Offset+len(evs) < total {
 		out.NextMarker = strconv.Itoa(q.Offset + len(evs))
 	}
-	c.ok(http.StatusOK, out)
+	return ok(out), nil
 }
 
-// execution loads the event an {arn} label names.
-func (s *Front) execution(c *awsCall) (store.Event, string, bool) {
+// execution loads the event an {arn} label names, and its function's region.
+func (s *Front) execution(ctx context.Context, c *awsCall) (store.Event, string, error) {
 	arn := c.r.PathValue("arn")
 	fn, id, ok := parseExecutionARN(arn)
 	if !ok {
-		c.errorf(http.StatusBadRequest, "InvalidParameterValueException", "%q is not a durable execution ARN", arn)
-		return store.Event{}, "", false
+		return store.Event{}, "", invalidValue("%q is not a durable execution ARN", arn)
 	}
-	ev, err := s.engine.Event(c.r.Context(), fn, id)
+	ev, err := s.engine.Event(ctx, fn, id)
 	if err != nil {
-		c.errorf(http.StatusNotFound, "ResourceNotFoundException", "Durable execution not found: %s", arn)
-		return store.Event{}, "", false
+		return store.Event{}, "", apiError(http.StatusNotFound, "ResourceNotFoundException", "Durable execution not found: %s", arn)
 	}
 	region := ""
-	if _, cfg, err := s.engine.Function(c.r.Context(), fn); err == nil {
+	if _, cfg, err := s.engine.Function(ctx, fn); err == nil {
 		region = cfg.Region
 	}
-	return ev, region, true
+	return ev, region, nil
 }
 
-func (s *Front) getExecution(c *awsCall) {
-	ev, region, ok := s.execution(c)
-	if !ok {
-		return
+func (s *Front) getExecution(ctx context.Context, c *awsCall) (answer, error) {
+	ev, region, err := s.execution(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	sum := executionSummary(region, ev)
 	out := map[string]any{
@@ -945,7 +1042,7 @@ func (s *Front) getExecution(c *awsCall) {
 	if ev.Status.Terminal() && ev.Status != event.Succeeded {
 		out["Error"] = map[string]string{"ErrorType": ev.ErrorType, "ErrorMessage": ev.ErrorMessage}
 	}
-	c.ok(http.StatusOK, out)
+	return ok(out), nil
 }
 
 // stopGraceKey is an emulator extension: StopDurableExecution has no grace
@@ -954,16 +1051,16 @@ func (s *Front) getExecution(c *awsCall) {
 // ErrorData as part of the recorded error and ignores the key.
 const stopGraceKey = "asyncfnGraceMs"
 
-func (s *Front) stopExecution(c *awsCall) {
-	ev, _, ok := s.execution(c)
-	if !ok {
-		return
+func (s *Front) stopExecution(ctx context.Context, c *awsCall) (answer, error) {
+	ev, _, err := s.execution(ctx, c)
+	if err != nil {
+		return answer{}, err
 	}
 	var in struct {
 		ErrorData string `json:"ErrorData"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	var grace time.Duration
 	if in.ErrorData != "" {
@@ -975,14 +1072,13 @@ func (s *Front) stopExecution(c *awsCall) {
 			}
 		}
 	}
-	final, err := s.engine.Terminate(c.r.Context(), ev.Function, ev.RequestID, grace)
+	final, err := s.engine.Terminate(ctx, ev.Function, ev.RequestID, grace)
 	if err != nil {
-		c.engineFail(err)
-		return
+		return answer{}, err
 	}
 	end := final.EndedAt
 	if end.IsZero() {
 		end = time.Now()
 	}
-	c.ok(http.StatusOK, map[string]any{"StopTimestamp": epochSeconds(end)})
+	return ok(map[string]any{"StopTimestamp": epochSeconds(end)}), nil
 }

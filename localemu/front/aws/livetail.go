@@ -26,6 +26,13 @@ package aws
 // ordinary JSON 1.1 error responses, as the service answers them. Messages are
 // formatted as FilterLogEvents formats the same lines, and the filter pattern
 // is FilterLogEvents' matcher.
+//
+// This is the front's one streaming answer. cwStartLiveTail is a handler as
+// every other route's is: it checks the request, returning its errors to be
+// answered in the JSON 1.1 shape, subscribes to the log, and returns
+// streamAnswer(st). awsHandler hands st to serveEventStream, which sends
+// the event-stream headers and runs it — the session — for as long as it
+// lasts; st's subscription is closed when serveEventStream returns.
 
 import (
 	"context"
@@ -71,26 +78,59 @@ type liveTailUpdate struct {
 	SessionResults []liveTailEvent `json:"sessionResults"`
 }
 
-func (s *Front) cwStartLiveTail(c *awsCall) {
+// eventStream is a streaming answer (StartLiveTail's): what serveEventStream
+// runs after the event-stream headers.
+type eventStream struct {
+	// run writes the stream's messages until it ends or the client goes
+	// (ctx ends).
+	run func(ctx context.Context, w *liveTailWriter)
+	// close releases what the stream holds; serveEventStream calls it
+	// whether run was called or not.
+	close func()
+}
+
+// streamAnswer answers with an event stream.
+func streamAnswer(st *eventStream) answer { return answer{status: http.StatusOK, stream: st} }
+
+// serveEventStream writes a streaming answer: 200 with the event-stream
+// headers, then the stream.
+func serveEventStream(w http.ResponseWriter, r *http.Request, st *eventStream, requestID string) {
+	defer st.close()
+	// A pause before answering, as the network gives one. aws-sdk-go-v2
+	// closes the request body as soon as the response headers arrive, and
+	// net/http may still be checking that body for bytes past its
+	// Content-Length; a body closed under that check fails the request write,
+	// and net/http then closes the connection and with it the event stream.
+	// Only an answer within microseconds (a loopback server) races it.
+	select {
+	case <-time.After(cwLiveTailAnswerDelay):
+	case <-r.Context().Done():
+		return
+	}
+	lw := &liveTailWriter{w: w, rc: http.NewResponseController(w), enc: eventstream.NewEncoder()}
+	w.Header().Set("Content-Type", cwEventStreamType)
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	w.WriteHeader(http.StatusOK)
+	st.run(r.Context(), lw) // ctx ends when the client goes away
+}
+
+func (s *Front) cwStartLiveTail(ctx context.Context, c *awsCall) (answer, error) {
 	var in struct {
 		LogGroupIdentifiers   []string `json:"logGroupIdentifiers"`
 		LogStreamNames        []string `json:"logStreamNames"`
 		LogStreamNamePrefixes []string `json:"logStreamNamePrefixes"`
 		LogEventFilterPattern *string  `json:"logEventFilterPattern"`
 	}
-	if !c.decode(&in) {
-		return
+	if err := c.decode(&in); err != nil {
+		return answer{}, err
 	}
 	switch {
 	case len(in.LogGroupIdentifiers) == 0 || len(in.LogGroupIdentifiers) > cwLiveTailMaxGroups:
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "logGroupIdentifiers must name 1 to %d log groups", cwLiveTailMaxGroups)
-		return
+		return answer{}, invalidParameter("logGroupIdentifiers must name 1 to %d log groups", cwLiveTailMaxGroups)
 	case len(in.LogStreamNames) > 0 && len(in.LogStreamNamePrefixes) > 0:
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "logStreamNames and logStreamNamePrefixes cannot both be given")
-		return
+		return answer{}, invalidParameter("logStreamNames and logStreamNamePrefixes cannot both be given")
 	case (len(in.LogStreamNames) > 0 || len(in.LogStreamNamePrefixes) > 0) && len(in.LogGroupIdentifiers) > 1:
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "logStreamNames and logStreamNamePrefixes need exactly one log group")
-		return
+		return answer{}, invalidParameter("logStreamNames and logStreamNamePrefixes need exactly one log group")
 	}
 	pattern := ""
 	if in.LogEventFilterPattern != nil {
@@ -98,19 +138,17 @@ func (s *Front) cwStartLiveTail(c *awsCall) {
 	}
 	pat, err := parseCWPattern(pattern)
 	if err != nil {
-		c.errorf(http.StatusBadRequest, "InvalidParameterException", "logEventFilterPattern %q: %v", pattern, err)
-		return
+		return answer{}, invalidParameter("logEventFilterPattern %q: %v", pattern, err)
 	}
 	groupOf := map[string]string{} // function -> the identifier the client gave
 	var fns []string
 	for _, id := range in.LogGroupIdentifiers {
 		if strings.HasPrefix(id, "arn:") && strings.HasSuffix(id, "*") {
-			c.errorf(http.StatusBadRequest, "InvalidParameterException", "log group ARN %q must not end with an asterisk", id)
-			return
+			return answer{}, invalidParameter("log group ARN %q must not end with an asterisk", id)
 		}
-		f, ok := s.cwFunction(c, "", id)
-		if !ok {
-			return // ResourceNotFoundException, answered
+		f, err := s.cwFunction(ctx, "", id)
+		if err != nil {
+			return answer{}, err // ResourceNotFoundException
 		}
 		if _, dup := groupOf[f.Name]; !dup {
 			groupOf[f.Name] = id
@@ -136,23 +174,6 @@ func (s *Front) cwStartLiveTail(c *awsCall) {
 	// Subscribe before the session starts: every line written after the
 	// sessionStart event reaches the client.
 	sub := s.engine.SubscribeLogs(localemu.LogFilter{Functions: fns, RequestID: pat.requestID}, -1)
-	defer sub.Close()
-
-	// A pause before answering, as the network gives one. aws-sdk-go-v2
-	// closes the request body as soon as the response headers arrive, and
-	// net/http may still be checking that body for bytes past its
-	// Content-Length; a body closed under that check fails the request write,
-	// and net/http then closes the connection and with it the event stream.
-	// Only an answer within microseconds (a loopback server) races it.
-	select {
-	case <-time.After(cwLiveTailAnswerDelay):
-	case <-c.r.Context().Done():
-		return
-	}
-	w := &liveTailWriter{w: c.w, rc: http.NewResponseController(c.w), enc: eventstream.NewEncoder()}
-	c.w.Header().Set("Content-Type", cwEventStreamType)
-	c.w.Header().Set("X-Amzn-RequestId", c.requestID)
-	c.w.WriteHeader(http.StatusOK)
 	start := struct {
 		RequestID             string   `json:"requestId"`
 		SessionID             string   `json:"sessionId"`
@@ -161,11 +182,26 @@ func (s *Front) cwStartLiveTail(c *awsCall) {
 		LogStreamNamePrefixes []string `json:"logStreamNamePrefixes,omitempty"`
 		LogEventFilterPattern *string  `json:"logEventFilterPattern,omitempty"`
 	}{c.requestID, uuid.NewString(), in.LogGroupIdentifiers, in.LogStreamNames, in.LogStreamNamePrefixes, in.LogEventFilterPattern}
-	if w.event("initial-response", struct{}{}) != nil || w.event("sessionStart", start) != nil {
-		return
+	session := func(ctx context.Context, w *liveTailWriter) {
+		if w.event("initial-response", struct{}{}) != nil || w.event("sessionStart", start) != nil {
+			return
+		}
+		liveTailSession(ctx, w, sub, func(l store.LogLine) (liveTailEvent, bool) {
+			ev := cwEventOf(l, true)
+			if !wanted(ev.LogStreamName) || !pat.match(ev.Message) {
+				return liveTailEvent{}, false
+			}
+			return liveTailEvent{LogStreamName: ev.LogStreamName, LogGroupIdentifier: groupOf[l.Function],
+				Message: ev.Message, Timestamp: ev.Timestamp, IngestionTime: ev.IngestionTime}, true
+		})
 	}
+	return streamAnswer(&eventStream{run: session, close: sub.Close}), nil
+}
 
-	ctx := c.r.Context() // ends when the client goes away
+// liveTailSession sends a sessionUpdate every cwLiveTailInterval with the
+// lines of sub that pick keeps, until the session's time limit, the
+// subscription's end or the client's (ctx).
+func liveTailSession(ctx context.Context, w *liveTailWriter, sub *localemu.Subscription, pick func(store.LogLine) (liveTailEvent, bool)) {
 	ends := time.Now().Add(cwLiveTailMaxSession)
 	next := time.Now().Add(cwLiveTailInterval)
 	for {
@@ -174,12 +210,11 @@ func (s *Front) cwStartLiveTail(c *awsCall) {
 		}
 		upd := liveTailUpdate{SessionResults: []liveTailEvent{}}
 		err := gatherUntil(ctx, sub, next, func(l store.LogLine) {
-			ev := cwEventOf(l, true)
-			if !wanted(ev.LogStreamName) || !pat.match(ev.Message) {
+			ev, keep := pick(l)
+			if !keep {
 				return
 			}
-			upd.SessionResults = append(upd.SessionResults, liveTailEvent{LogStreamName: ev.LogStreamName,
-				LogGroupIdentifier: groupOf[l.Function], Message: ev.Message, Timestamp: ev.Timestamp, IngestionTime: ev.IngestionTime})
+			upd.SessionResults = append(upd.SessionResults, ev)
 			if n := len(upd.SessionResults); n >= 2*cwLiveTailMaxResults {
 				// Sampled down: keep the newest lines, as many as one update carries.
 				upd.SessionResults = append(upd.SessionResults[:0], upd.SessionResults[n-cwLiveTailMaxResults:]...)
