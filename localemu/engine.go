@@ -849,9 +849,3 @@ func (e *Engine) LogSubscribers() int {
 func (e *Engine) ListAttempts(ctx context.Context, q store.AttemptQuery) ([]store.Attempt, int, error) {
 	return e.store.ListAttempts(ctx, q)
 }
-
-// RuntimeErrorPrefix begins the error types a runtime reports itself
-// (OutcomeCrashed, and ErrTypeOutOfMemory), as opposed to the handler's own
-// errors: a store.AttemptQuery keeps only the latter with
-// NotErrorTypePrefixes: []string{RuntimeErrorPrefix}.
-const RuntimeErrorPrefix = runtimeErrorPrefix

@@ -25,10 +25,11 @@ const (
 	OutcomeRemoved              // its function was removed before it could run (again)
 )
 
-// runtimeErrorPrefix marks the error types a runtime itself reports (Lambda's
+// RuntimeErrorPrefix marks the error types a runtime itself reports (Lambda's
 // "Runtime.ExitError", "Runtime.ImportModuleError", …), as opposed to the
 // handler's own errors; see the Lambda runtime API, /init/error and errors.
-const runtimeErrorPrefix = "Runtime."
+// A store query that keeps only handled errors excludes it.
+const RuntimeErrorPrefix = "Runtime."
 
 // OutcomeOf classifies a stored event or attempt by its status and error type.
 func OutcomeOf(st event.Status, errType string) Outcome {
@@ -49,7 +50,7 @@ func OutcomeOf(st event.Status, errType string) Outcome {
 		return OutcomeRemoved
 	case errType == ErrTypeRestarted, errType == ErrTypeStopped:
 		return OutcomeInterrupted
-	case strings.HasPrefix(errType, runtimeErrorPrefix):
+	case strings.HasPrefix(errType, RuntimeErrorPrefix):
 		return OutcomeCrashed
 	}
 	return OutcomeHandledError
