@@ -38,9 +38,11 @@ type Instance struct {
 	cfg     Config
 	family  string
 	cmd     *exec.Cmd
-	pid     int         // the process started: the reaper, or the runtime without one
-	leader  int         // the runtime's process (pid without a reaper)
-	link    *reaperLink // nil without a reaper
+	pid     int            // the process started: the reaper, or the runtime without one
+	leader  int            // the runtime's process (pid without a reaper)
+	link    *reaperLink    // nil without a reaper
+	cg      instanceCgroup // nil without cgroups (see cgroup_linux.go)
+	cgGone  atomic.Bool    // cg is being removed: nothing is left to kill in it
 	srv     *http.Server
 	ln      net.Listener
 	tmpDir  string    // removed at exit when Start created it
@@ -103,7 +105,7 @@ type answer struct {
 //
 // The process runs in its own process group with a clean environment (see
 // environment) and, on Linux, dies with the emulator (Pdeathsig). On Linux it
-// runs under a reaper (see reaper_linux.go) that keeps every process it starts
+// runs under a reaper (see internal/reaper) that keeps every process it starts
 // — also one that calls setsid or double-forks — inside the instance: counted
 // in its memory, signalled by Terminate, and killed when the instance ends.
 // Its stdout and stderr are delivered line by line to cfg.OnLog as they are
@@ -183,9 +185,26 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	cmd.Env = environment(&cfg, family, l, port, tmpDir)
 	cmd.SysProcAttr = sysProcAttr()
 	var link *reaperLink
-	var linkW *os.File
+	var cg instanceCgroup
+	abandon := func() {
+		if link != nil {
+			link.closeChildEnds()
+			link.release(false)
+		}
+		if cg != nil {
+			releaseCgroup(cg)
+		}
+	}
 	if cmd.Err == nil && useReaper() {
-		if link, linkW, err = wrapInReaper(cmd); err != nil {
+		// Without a cgroup (none here, or this one could not be made) the
+		// reaper alone keeps the instance together.
+		cg, _ = newInstanceCgroup(cfg.MemoryLimitMB)
+		var dirs []string
+		if cg != nil {
+			dirs = cg.dirs()
+		}
+		if link, err = wrapInReaper(cmd, cg != nil, dirs); err != nil {
+			abandon()
 			i.stopServer()
 			cleanup()
 			return nil, fmt.Errorf("runtime: pipe: %w", err)
@@ -198,7 +217,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		r, w, err := os.Pipe()
 		if err != nil {
 			closeAll(readEnds, writeEnds)
-			closeLink(linkW)
+			abandon()
 			i.stopServer()
 			cleanup()
 			return nil, fmt.Errorf("runtime: pipe: %w", err)
@@ -208,23 +227,32 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	cmd.Stdout, cmd.Stderr = writeEnds[0], writeEnds[1]
 	if err := ctx.Err(); err != nil {
 		closeAll(readEnds, writeEnds)
-		closeLink(linkW)
+		abandon()
 		i.stopServer()
 		cleanup()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
 		closeAll(readEnds, writeEnds)
-		closeLink(linkW)
+		abandon()
 		i.stopServer()
 		cleanup()
 		return nil, fmt.Errorf("runtime %s: starting %s: %w", cfg.Runtime, l.argv[0], err)
 	}
 	// The child holds its own copies; ours must go so that EOF arrives when it exits.
 	closeAll(nil, writeEnds)
-	closeLink(linkW)
 	i.cmd, i.pid, i.leader = cmd, cmd.Process.Pid, cmd.Process.Pid
 	if link != nil {
+		link.closeChildEnds()
+		if cg != nil {
+			// The reaper holds until it is in the cgroup, so that the runtime
+			// and everything it starts are born inside.
+			if err := cg.add(i.pid); err != nil {
+				releaseCgroup(cg)
+				cg = nil
+			}
+			link.release(true)
+		}
 		// The reaper says which process the runtime is, or why it did not start.
 		t := time.NewTimer(reaperStartWait)
 		var serr error
@@ -242,6 +270,9 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			// before it could start anything itself.
 			_ = syscall.Kill(-i.pid, syscall.SIGKILL)
 			_ = cmd.Wait()
+			if cg != nil {
+				releaseCgroup(cg)
+			}
 			closeAll(readEnds, nil)
 			i.stopServer()
 			cleanup()
@@ -250,7 +281,14 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			}
 			return nil, fmt.Errorf("runtime %s: starting %s: %w", cfg.Runtime, l.argv[0], serr)
 		}
-		i.link, i.leader = link, link.leader
+		if cg != nil {
+			// Out again: the reaper is not the instance's, so it is neither
+			// counted nor killed with it, and lives to report how it ended.
+			// (Should the move fail, it is killed with the instance and its
+			// own status stands in for the runtime's.)
+			_ = cg.home(i.pid)
+		}
+		i.link, i.leader, i.cg = link, link.leader, cg
 	}
 	i.started = time.Now()
 	i.procs = cfg.Procs
@@ -318,6 +356,14 @@ func (i *Instance) lifecycle() {
 		<-drained
 	}
 
+	if i.cg != nil {
+		// The kernel's memory limit killed it between two samples.
+		if limit := int64(i.cfg.MemoryLimitMB) * 1024; limit > 0 && i.oomKB.Load() == 0 && i.cg.oomKills() > 0 {
+			i.oomKB.Store(max(limit+1, int64(i.cg.peakKB())))
+		}
+		i.cgGone.Store(true)
+		releaseCgroup(i.cg)
+	}
 	ee := &ExitError{Code: -1, Stderr: i.streams[1].tail()}
 	if ws, ok := i.leaderStatus(); ok {
 		if ws.Signaled() {
@@ -369,9 +415,16 @@ func (i *Instance) leaderStatus() (syscall.WaitStatus, bool) {
 	return 0, false
 }
 
-func closeLink(w *os.File) {
-	if w != nil {
-		w.Close()
+// releaseCgroup removes an instance's cgroup, killing what is still in it
+// (only after the reaper could not clean up: it reaps everything it holds
+// before it exits).
+func releaseCgroup(cg instanceCgroup) {
+	for range 50 {
+		if cg.delete() == nil {
+			return
+		}
+		_ = cg.kill()
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -598,6 +651,12 @@ func (i *Instance) sample(stop <-chan struct{}, sampled chan<- struct{}, peak *a
 			i.oomKB.Store(kb)
 			i.signalGroup(syscall.SIGKILL)
 			return
+		} else if limit > 0 && i.cg != nil && i.cg.oomKills() > 0 {
+			// The kernel's hard limit stopped a process between two samples:
+			// the instance is out of memory, as a whole, as on Lambda.
+			i.oomKB.Store(max(kb, limit+1, int64(i.cg.peakKB())))
+			i.signalGroup(syscall.SIGKILL)
+			return
 		}
 	}
 }
@@ -662,6 +721,12 @@ func (i *Instance) Terminate(grace time.Duration) {
 }
 
 func (i *Instance) signalGroup(sig syscall.Signal) {
+	if sig == syscall.SIGKILL && i.cg != nil && !i.cgGone.Load() {
+		// Frozen, killed, thawed (v1) or cgroup.kill (v2): nothing in the
+		// cgroup can fork past it. The cgroup's name is never reused, so this
+		// is safe at any time.
+		_ = i.cg.kill()
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.reaped {

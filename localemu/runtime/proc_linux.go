@@ -22,6 +22,12 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
+// reaperAvailable reports whether instances can run under the reaper.
+func reaperAvailable() bool {
+	_, err := os.Stat("/proc/self/exe")
+	return err == nil
+}
+
 // reaperProcAttr is sysProcAttr for a reaper: its parent-death signal is the
 // request to kill the instance, so the whole instance — not just the reaper —
 // dies with the emulator, even on SIGKILL.
@@ -100,7 +106,7 @@ func (t *ProcTable) GroupRSSKB(pgid int) int {
 // TreeRSSKB is the resident memory in KiB of every descendant of root — by
 // parent links, so a child that left its process group (setsid, setpgid)
 // counts — not counting root itself, as of at most the table's interval ago.
-// Under a child subreaper (the instance's reaper, see reaper_linux.go) the
+// Under a child subreaper (the instance's reaper, see internal/reaper) the
 // descendants are everything the instance started: orphans are reparented to
 // it rather than to init.
 func (t *ProcTable) TreeRSSKB(root int) int {
@@ -134,15 +140,6 @@ func (t *ProcTable) walk(root int, f func(procEntry)) {
 			t.stack = append(t.stack, int(t.procs[i].pid))
 		}
 	}
-}
-
-// descendants scans /proc now and calls f with the pid and process group of
-// every descendant of root (not root itself).
-func (t *ProcTable) descendants(root int, f func(pid, pgrp int)) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.scan()
-	t.walk(root, func(e procEntry) { f(int(e.pid), int(e.pgrp)) })
 }
 
 // refresh rescans /proc when the snapshot is too old; t.mu is held.

@@ -14,6 +14,10 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 func reaperProcAttr() *syscall.SysProcAttr { return sysProcAttr() }
 
+func newInstanceCgroup(int) (instanceCgroup, error) { return nil, nil }
+
+func cgroupMode() (mode, why string) { return "", "cgroups are Linux's" }
+
 // reaperAvailable is false: child subreapers are Linux's.
 func reaperAvailable() bool { return false }
 

@@ -9,15 +9,17 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/asyncfn/asyncfn/localemu/runtime/internal/reaper"
 )
 
-// The emulator's side of the reaper (reaper_linux.go has the reaper).
+// The emulator's side of the reaper; the reaper itself, and why there is one,
+// is the internal package reaper, which this package imports so that every
+// binary that starts instances can be their reaper.
 
 const (
-	// reaperArg in argv[1] starts the executable as a reaper.
-	reaperArg = "__asyncfn-reaper"
-	// reaperKill asks the reaper to SIGKILL the whole instance.
-	reaperKill = syscall.SIGUSR1
+	reaperArg  = reaper.Arg
+	reaperKill = reaper.Kill
 	// reaperKillWait is how long the reaper gets to kill and reap the instance
 	// before the emulator SIGKILLs the reaper itself (then the runtime dies by
 	// its parent-death signal, but an orphan could escape).
@@ -26,7 +28,7 @@ const (
 	reaperStartWait = 30 * time.Second
 )
 
-// reaperLink is the emulator's end of a reaper's status pipe.
+// reaperLink is the emulator's end of a reaper's pipes.
 type reaperLink struct {
 	started  chan struct{} // closed at the first line, or at EOF without one
 	leader   int
@@ -34,23 +36,62 @@ type reaperLink struct {
 	done     chan struct{} // closed at EOF: the reaper exited
 	status   syscall.WaitStatus
 	reported bool // status is the leader's, as the reaper reported it
+
+	childEnds []*os.File // the reaper's ends, closed here once it has started
+	hold      *os.File   // with hold: written "go" to let the reaper start the runtime
 }
 
-// wrapInReaper makes cmd run its program under the reaper. The caller closes
-// the returned write end once cmd has started.
-func wrapInReaper(cmd *exec.Cmd, extra ...string) (link *reaperLink, w *os.File, err error) {
+// wrapInReaper makes cmd run its program under the reaper. With hold, the
+// reaper waits for release before it starts the program (so that it can be
+// put in a cgroup first). cgroupDirs are the instance's cgroup directories,
+// which the reaper removes if the emulator dies before it could.
+func wrapInReaper(cmd *exec.Cmd, hold bool, cgroupDirs []string) (*reaperLink, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	args := append([]string{"asyncfn-reaper", reaperArg}, extra...)
+	link := &reaperLink{started: make(chan struct{}), done: make(chan struct{}), childEnds: []*os.File{w}}
+	args := []string{"asyncfn-reaper", reaperArg}
+	if hold {
+		hr, hw, err := os.Pipe()
+		if err != nil {
+			r.Close()
+			w.Close()
+			return nil, err
+		}
+		link.childEnds, link.hold = append(link.childEnds, hr), hw
+		args = append(args, "-hold")
+	}
+	for _, d := range cgroupDirs {
+		args = append(args, "-rmdir", d)
+	}
 	args = append(args, "--", cmd.Path)
 	cmd.Args = append(args, cmd.Args...)
 	cmd.Path = "/proc/self/exe"
-	cmd.ExtraFiles = []*os.File{w}
-	link = &reaperLink{started: make(chan struct{}), done: make(chan struct{})}
+	cmd.ExtraFiles = link.childEnds // fd 3: status; fd 4: hold
 	go link.read(r, args[len(args)-1])
-	return link, w, nil
+	return link, nil
+}
+
+// closeChildEnds closes the reaper's ends of the pipes, once it has started
+// (or failed to).
+func (l *reaperLink) closeChildEnds() {
+	for _, f := range l.childEnds {
+		f.Close()
+	}
+	l.childEnds = nil
+}
+
+// release lets a held reaper start the runtime (go) or exit without (!go).
+func (l *reaperLink) release(goAhead bool) {
+	if l.hold == nil {
+		return
+	}
+	if goAhead {
+		_, _ = l.hold.Write([]byte("go\n"))
+	}
+	l.hold.Close()
+	l.hold = nil
 }
 
 func (l *reaperLink) read(r *os.File, program string) {

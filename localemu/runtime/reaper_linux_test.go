@@ -228,14 +228,19 @@ func TestReaperDiesWithTheEmulator(t *testing.T) {
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
 	var pids []int
+	var dirs []string
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "DIRS"); ok {
+			dirs = strings.Fields(rest)
+			break
+		}
 		if rest, ok := strings.CutPrefix(sc.Text(), "PIDS "); ok {
 			for _, f := range strings.Fields(rest) {
 				n, _ := strconv.Atoi(f)
 				pids = append(pids, n)
 			}
-			break
+			continue
 		}
 		if strings.HasPrefix(sc.Text(), "--- SKIP") {
 			t.Skip("helper skipped")
@@ -252,6 +257,22 @@ func TestReaperDiesWithTheEmulator(t *testing.T) {
 	_ = cmd.Process.Kill()
 	go func() { _, _ = bufio.NewReader(out).WriteTo(new(strings.Builder)) }()
 	gone(t, "after the emulator was SIGKILLed", pids...)
+	// The reaper removed the instance's cgroup, if it had one.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		left := 0
+		for _, d := range dirs {
+			if _, err := os.Stat(d); err == nil {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("cgroups left behind: %v", dirs)
+			break
+		}
+	}
 }
 
 // TestReaperEmulatorHelper is the emulator TestReaperDiesWithTheEmulator kills.
@@ -264,6 +285,11 @@ func TestReaperEmulatorHelper(t *testing.T) {
 	go func() { _, _ = invoke(t, inst, "esc-5", `{"wait": true}`) }()
 	e := escapedPids(t, sink)
 	fmt.Printf("PIDS %d %d %d %d\n", inst.pid, inst.PID(), e.Setsid, e.DoubleFork)
+	var dirs []string
+	if inst.cg != nil {
+		dirs = inst.cg.dirs()
+	}
+	fmt.Printf("DIRS %s\n", strings.Join(dirs, " "))
 	time.Sleep(time.Minute)
 }
 

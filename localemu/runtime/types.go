@@ -5,7 +5,8 @@
 // bootstraps embedded in the binary that speak the same API.
 //
 // On Linux the process runs under a reaper — the emulator's own executable in
-// a hidden mode, dispatched from this package's init (reaper_linux.go) — that
+// a hidden mode, dispatched from the init of the package it imports,
+// internal/reaper — that
 // keeps every process the instance starts, also one that calls setsid or
 // double-forks, inside the instance. IsolationMode says what is in force.
 package runtime
