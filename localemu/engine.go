@@ -76,20 +76,22 @@ type Engine struct {
 	instDir string             // one file per live instance: its process group, for cleanup after a crash
 	procs   *runtime.ProcTable // shared by all instances: one /proc scan per interval
 
-	mu        sync.Mutex
-	closing   bool
-	fns       map[string]*fnState
-	running   int
-	seq       uint64
-	incs      uint64                        // incarnations handed out (see fnState.inc)
-	events    map[string]*tracked           // every live (non-terminal) event
-	waiters   map[string][]chan store.Event // sent the event once it is terminal
-	wg        sync.WaitGroup
-	stopIdle  chan struct{}
-	drained   chan struct{} // closed when Drain has finished
-	closeOnce sync.Once
-	codeMu    sync.Mutex // held by a deploy from unpacking to recording, and by collectCode
-	hooks     testHooks
+	mu          sync.Mutex
+	closing     bool
+	fns         map[string]*fnState
+	running     int
+	seq         uint64
+	incs        uint64                        // incarnations handed out (see fnState.inc)
+	events      map[string]*tracked           // every live (non-terminal) event
+	expiries    expiryQueue                   // waiting async events, by when they reach their maximum age
+	expiryTimer *time.Timer                   // fires for the earliest of expiries
+	waiters     map[string][]chan store.Event // sent the event once it is terminal
+	wg          sync.WaitGroup
+	stopIdle    chan struct{}
+	drained     chan struct{} // closed when Drain has finished
+	closeOnce   sync.Once
+	codeMu      sync.Mutex // held by a deploy from unpacking to recording, and by collectCode
+	hooks       testHooks
 }
 
 // testHooks let tests stop the engine at a chosen step, to force an
@@ -734,9 +736,9 @@ func (e *Engine) Drain(ctx context.Context) {
 		if t.timer != nil {
 			t.timer.Stop()
 		}
-		if t.expiry != nil {
-			t.expiry.Stop()
-		}
+	}
+	if e.expiryTimer != nil {
+		e.expiryTimer.Stop()
 	}
 	e.mu.Unlock()
 	close(e.stopIdle)

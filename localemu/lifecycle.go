@@ -48,9 +48,12 @@ type tracked struct {
 	seq     uint64 // arrival order in its function's queue
 	phase   phase
 	timer   *time.Timer // a retry's due time (phaseWaiting)
-	expiry  *time.Timer // the event's maximum age (async events)
-	run     *run        // the attempt in flight (phaseRunning)
-	stop    *stopRequest
+	// expiresAt is when an async event reaches its maximum age (zero until
+	// armed); expiryIdx its place in the engine's expiry queue, -1 when out.
+	expiresAt time.Time
+	expiryIdx int
+	run       *run // the attempt in flight (phaseRunning)
+	stop      *stopRequest
 }
 
 // stopRequest is a Terminate waiting to be honoured.
@@ -61,7 +64,7 @@ func (e *Engine) trackLocked(ev *store.Event) *tracked {
 	if t := e.events[ev.RequestID]; t != nil {
 		return t
 	}
-	t := &tracked{id: ev.RequestID, fn: ev.Function, created: ev.CreatedAt, async: ev.InvokeType == event.InvokeEvent, phase: phaseSettling}
+	t := &tracked{id: ev.RequestID, fn: ev.Function, created: ev.CreatedAt, async: ev.InvokeType == event.InvokeEvent, phase: phaseSettling, expiryIdx: -1}
 	if fs := e.fns[ev.Function]; fs != nil {
 		t.inc = fs.inc
 	}
@@ -133,30 +136,19 @@ func (e *Engine) unqueueLocked(t *tracked) {
 // condition EventAgeExceeded (AWS Lambda Developer Guide, "Configuring error
 // handling for asynchronous invocation"). SCF's msgTTL is the same bound.
 func (e *Engine) armExpiryLocked(t *tracked) {
-	if !t.async || t.expiry != nil {
+	if !t.async || !t.expiresAt.IsZero() {
 		return
 	}
 	fs := e.fns[t.fn]
 	if fs == nil || fs.cfg == nil {
 		return
 	}
-	d := time.Until(t.created.Add(fs.cfg.MaxEventAge()))
-	if d < 0 {
-		d = 0
-	}
-	t.expiry = time.AfterFunc(d, func() { e.expire(t) })
+	e.scheduleExpiryLocked(t, t.created.Add(fs.cfg.MaxEventAge()))
 }
 
-// expire ends an event that is still waiting when its maximum age passes.
-// One that is running then is left to finish its attempt: it is not retried
-// past its age (see finishAttempt).
+// expire ends an event taken off its queue at its maximum age.
 func (e *Engine) expire(t *tracked) {
 	e.mu.Lock()
-	if e.events[t.id] != t || e.closing || (t.phase != phaseWaiting && t.phase != phaseReady) {
-		e.mu.Unlock()
-		return
-	}
-	e.unqueueLocked(t)
 	age := e.maxEventAgeLocked(t.fn)
 	e.mu.Unlock()
 	ctx := context.Background()
@@ -210,9 +202,7 @@ func (e *Engine) settle(ev store.Event) {
 		if t.timer != nil {
 			t.timer.Stop()
 		}
-		if t.expiry != nil {
-			t.expiry.Stop()
-		}
+		e.unscheduleExpiryLocked(t)
 		delete(e.events, ev.RequestID)
 	}
 	ws := e.waiters[ev.RequestID]

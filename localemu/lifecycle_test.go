@@ -315,3 +315,37 @@ func TestUnusedCodeIsCollected(t *testing.T) {
 	}
 	waitDirs(0)
 }
+
+// Many waiting events expire through the one engine-wide queue, each at its
+// own age; an event settled otherwise (terminated) leaves the queue at once.
+func TestExpiryQueue(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	zero := 0
+	deploy(t, e, "held", "ok", func(c *FunctionConfig) {
+		c.Provider = cloud.AWS
+		c.ReservedConcurrency = &zero
+		c.Async.MaxEventAge = 60
+	})
+	var ids []string
+	for i := 0; i < 40; i++ {
+		// Ages from 58.8 s to 59.97 s: each expires between 30 ms and 1.2 s from now.
+		ids = append(ids, invokeAged(t, e, "held", 58800*time.Millisecond+time.Duration(i)*30*time.Millisecond).RequestID)
+	}
+	stopped := invokeAged(t, e, "held", time.Second).RequestID // expires in 59 s: terminated first
+	if _, err := e.Terminate(context.Background(), "held", stopped, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if final := wait(t, e, id); final.ErrorType != ErrTypeEventAge {
+			t.Fatalf("%s: %s %s", id, final.Status, final.ErrorType)
+		}
+	}
+	e.mu.Lock()
+	left := len(e.expiries)
+	e.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d events still in the expiry queue after all settled", left)
+	}
+}
