@@ -19,6 +19,7 @@ import (
 	"github.com/asyncfn/asyncfn/adapters/local"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/localemu/runtime"
 	"github.com/asyncfn/asyncfn/localemu/server"
 	"github.com/asyncfn/asyncfn/spec"
 )
@@ -151,6 +152,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	srv := server.New(eng, server.Options{Credentials: creds, AllowedHosts: o.AllowHosts.Value(), MaxConns: o.MaxConns})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
+	fmt.Fprintf(io.Err, "instances: %s\n", runtime.IsolationMode())
 	return em, nil
 }
 

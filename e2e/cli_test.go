@@ -454,6 +454,9 @@ func TestEmulatorDrainsOnSIGTERM(t *testing.T) {
 		t.Fatalf("emulator exit after SIGTERM: %v\n%s", err, em.stderr)
 	}
 	t.Logf("drained and stopped in %s", time.Since(start))
+	if !strings.Contains(em.stderr.String(), "instances: ") {
+		t.Errorf("local start does not say how instances are isolated:\n%s", em.stderr)
+	}
 
 	em = startLocal(t, addr, dir, "--drain", "300ms")
 	if ev := getEvent(t, em.url, "transcode", short); ev.Status != "SUCCEEDED" || ev.Attempts != 1 {
