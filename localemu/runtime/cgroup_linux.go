@@ -48,7 +48,18 @@ const (
 	// v1FreezeWait bounds the wait for a v1 freezer to reach FROZEN.
 	v1FreezeWait = time.Second
 	unifiedMount = "/sys/fs/cgroup"
+	// cpuPeriod is the CFS period of the CPU quota (SetCPUByMemory).
+	cpuPeriod = 100000
+	// lambdaMBPerCPU is the memory size at which Lambda gives a function one
+	// vCPU; CPU is proportional to memory ("Configuring Lambda function
+	// memory": "At 1,769 MB, a function has the equivalent of one vCPU").
+	lambdaMBPerCPU = 1769
 )
+
+// cgroupCPUQuota is the CFS quota, per cpuPeriod, of a function of memoryMB.
+func cgroupCPUQuota(memoryMB int) int64 {
+	return max(1000, int64(cpuPeriod)*int64(memoryMB)/lambdaMBPerCPU)
+}
 
 // cgroupMemoryLimit is the hard limit for an instance whose sampled limit is
 // limitMB: the sampler kills at limitMB of resident memory with a precise
@@ -65,6 +76,8 @@ var cgroupSupport struct {
 	why     string // why not, when version is 0
 	home1   cgroup1.Cgroup
 	home2   *cgroup2.Manager
+	cpu     bool   // the cpu controller is usable too (for SetCPUByMemory)
+	cpuWhy  string // why not
 }
 
 var cgroupSeq atomic.Int64
@@ -129,6 +142,9 @@ func probeV2() string {
 			return "cgroup v2: the " + c + " controller is not available"
 		}
 	}
+	if cgroupSupport.cpu = contains(have, "cpu"); !cgroupSupport.cpu {
+		cgroupSupport.cpuWhy = "the cpu controller is not available"
+	}
 	own, err := cgroup2.PidGroupPath(os.Getpid())
 	if err != nil {
 		return "cgroup v2: " + err.Error()
@@ -136,19 +152,31 @@ func probeV2() string {
 	if cgroupSupport.home2, err = cgroup2.Load(own); err != nil {
 		return "cgroup v2: " + err.Error()
 	}
-	cg, err := newCgroupV2(strconv.Itoa(os.Getpid())+"-probe", 64)
+	cg, err := newCgroupV2(strconv.Itoa(os.Getpid())+"-probe", 64, 0)
 	if err != nil {
 		return "cgroup v2: " + err.Error()
 	}
 	if err := cg.delete(); err != nil {
 		return "cgroup v2: " + err.Error()
 	}
-	sweepCgroups([]string{filepath.Dir(cg.path)}, func(id string) (instanceCgroup, error) { return newCgroupV2(id, 0) })
+	if cgroupSupport.cpu {
+		if cg, err := newCgroupV2(strconv.Itoa(os.Getpid())+"-probe", 64, 128); err != nil {
+			cgroupSupport.cpu, cgroupSupport.cpuWhy = false, err.Error()
+		} else {
+			_ = cg.delete()
+		}
+	}
+	sweepCgroups([]string{filepath.Dir(cg.path)}, func(id string) (instanceCgroup, error) { return newCgroupV2(id, 0, 0) })
 	return ""
 }
 
 // v1Hierarchy is the v1 hierarchies instances use.
-func v1Hierarchy() ([]cgroup1.Subsystem, error) {
+func v1Hierarchy() ([]cgroup1.Subsystem, error) { return v1Subsystems(false) }
+
+// v1HierarchyCPU adds the cpu hierarchy, for SetCPUByMemory.
+func v1HierarchyCPU() ([]cgroup1.Subsystem, error) { return v1Subsystems(true) }
+
+func v1Subsystems(cpu bool) ([]cgroup1.Subsystem, error) {
 	all, err := cgroup1.Default()
 	if err != nil {
 		return nil, err
@@ -158,13 +186,18 @@ func v1Hierarchy() ([]cgroup1.Subsystem, error) {
 		switch s.Name() {
 		case cgroup1.Memory, cgroup1.Pids, cgroup1.Freezer:
 			out = append(out, s)
+		case cgroup1.Cpu:
+			if cpu {
+				out = append(out, s)
+			}
 		}
 	}
 	return out, nil
 }
 
 func probeV1() string {
-	home, err := cgroup1.Load(cgroup1.PidPath(os.Getpid()), cgroup1.WithHierarchy(v1Hierarchy))
+	// With the cpu hierarchy when there is one: the reaper goes home there too.
+	home, err := cgroup1.Load(cgroup1.PidPath(os.Getpid()), cgroup1.WithHierarchy(v1HierarchyCPU))
 	if err != nil {
 		return "cgroup v1: " + err.Error()
 	}
@@ -172,7 +205,7 @@ func probeV1() string {
 		return "cgroup v1: " + err.Error()
 	}
 	cgroupSupport.home1 = home
-	cg, err := newCgroupV1(strconv.Itoa(os.Getpid())+"-probe", 64)
+	cg, err := newCgroupV1(strconv.Itoa(os.Getpid())+"-probe", 64, 0)
 	if err != nil {
 		return "cgroup v1: " + err.Error()
 	}
@@ -183,7 +216,21 @@ func probeV1() string {
 	for _, d := range cg.dirList {
 		parents = append(parents, filepath.Dir(d))
 	}
-	sweepCgroups(parents, func(id string) (instanceCgroup, error) { return newCgroupV1(id, 0) })
+	if cg, err := newCgroupV1(strconv.Itoa(os.Getpid())+"-probe", 64, 128); err != nil {
+		cgroupSupport.cpuWhy = err.Error()
+	} else {
+		cgroupSupport.cpu = true
+		for _, d := range cg.dirList {
+			parents = append(parents, filepath.Dir(d))
+		}
+		_ = cg.delete()
+	}
+	sweepCgroups(parents, func(id string) (instanceCgroup, error) {
+		if cgroupSupport.cpu {
+			return newCgroupV1(id, 0, 1) // to reach its cpu cgroup too
+		}
+		return newCgroupV1(id, 0, 0)
+	})
 	return ""
 }
 
@@ -200,6 +247,15 @@ func hasV1Subsystems(ss []cgroup1.Subsystem) error {
 	return nil
 }
 
+func hasSubsystem(ss []cgroup1.Subsystem, n cgroup1.Name) bool {
+	for _, s := range ss {
+		if s.Name() == n {
+			return true
+		}
+	}
+	return false
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -210,9 +266,14 @@ func contains(list []string, s string) bool {
 }
 
 // newInstanceCgroup makes a cgroup for one instance, with a hard memory limit
-// when limitMB > 0; nil when cgroups are not in use.
-func newInstanceCgroup(limitMB int) (instanceCgroup, error) {
+// when limitMB > 0 and, with SetCPUByMemory, a CPU quota for a function of
+// memoryMB; nil when cgroups are not in use.
+func newInstanceCgroup(limitMB, memoryMB int) (instanceCgroup, error) {
 	probeCgroups()
+	cpuMB := 0
+	if cpuByMemory.Load() && cgroupSupport.cpu && memoryMB > 0 {
+		cpuMB = memoryMB
+	}
 	id := strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(cgroupSeq.Add(1), 10)
 	var err error
 	// Twice: another emulator may remove the empty parent directory between
@@ -221,12 +282,12 @@ func newInstanceCgroup(limitMB int) (instanceCgroup, error) {
 		switch cgroupSupport.version {
 		case 1:
 			var c *cgroupV1
-			if c, err = newCgroupV1(id, limitMB); err == nil {
+			if c, err = newCgroupV1(id, limitMB, cpuMB); err == nil {
 				return c, nil
 			}
 		case 2:
 			var c *cgroupV2
-			if c, err = newCgroupV2(id, limitMB); err == nil {
+			if c, err = newCgroupV2(id, limitMB, cpuMB); err == nil {
 				return c, nil
 			}
 		default:
@@ -245,18 +306,27 @@ type cgroupV1 struct {
 	dirList []string // its directory in each hierarchy
 }
 
-func newCgroupV1(id string, limitMB int) (*cgroupV1, error) {
+func newCgroupV1(id string, limitMB, cpuMB int) (*cgroupV1, error) {
 	path := cgroup1.NestedPath(filepath.Join(cgroupDir, id))
 	res := &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(cgroupPidsMax))}}
 	if limitMB > 0 {
 		res.Memory = &specs.LinuxMemory{Limit: ptr(cgroupMemoryLimit(limitMB)), Swappiness: ptr(uint64(0))}
 	}
-	cg, err := cgroup1.New(path, res, cgroup1.WithHierarchy(v1Hierarchy))
+	hierarchy := v1Hierarchy
+	if cpuMB > 0 {
+		hierarchy = v1HierarchyCPU
+		res.CPU = &specs.LinuxCPU{Quota: ptr(cgroupCPUQuota(cpuMB)), Period: ptr(uint64(cpuPeriod))}
+	}
+	cg, err := cgroup1.New(path, res, cgroup1.WithHierarchy(hierarchy))
 	if err != nil {
 		return nil, err
 	}
 	c := &cgroupV1{cg: cg, path: path}
-	if err := hasV1Subsystems(cg.Subsystems()); err != nil {
+	err = hasV1Subsystems(cg.Subsystems())
+	if err == nil && cpuMB > 0 && !hasSubsystem(cg.Subsystems(), cgroup1.Cpu) {
+		err = errors.New("the cpu hierarchy is not mounted or not usable")
+	}
+	if err != nil {
 		_ = cg.Delete()
 		return nil, err
 	}
@@ -345,12 +415,15 @@ type cgroupV2 struct {
 	path string
 }
 
-func newCgroupV2(id string, limitMB int) (*cgroupV2, error) {
+func newCgroupV2(id string, limitMB, cpuMB int) (*cgroupV2, error) {
 	group := "/" + cgroupDir + "/" + id
 	res := &cgroup2.Resources{Pids: &cgroup2.Pids{Max: cgroupPidsMax}, Memory: &cgroup2.Memory{}}
 	if limitMB > 0 {
 		// oom.group: the kernel kills the whole instance, as the sampler does.
 		res.Memory = &cgroup2.Memory{Max: ptr(cgroupMemoryLimit(limitMB)), OOMGroup: ptr(true)}
+	}
+	if cpuMB > 0 {
+		res.CPU = &cgroup2.CPU{Max: cgroup2.NewCPUMax(ptr(cgroupCPUQuota(cpuMB)), ptr(uint64(cpuPeriod)))}
 	}
 	m, err := cgroup2.NewManager(unifiedMount, group, res)
 	if err != nil {
@@ -423,9 +496,18 @@ func cgroupMode() (mode, why string) {
 	probeCgroups()
 	switch cgroupSupport.version {
 	case 1:
-		return "cgroup v1 (memory, pids, freezer)", ""
+		mode = "cgroup v1 (memory, pids, freezer)"
 	case 2:
-		return "cgroup v2", ""
+		mode = "cgroup v2"
+	default:
+		return "", cgroupSupport.why
 	}
-	return "", cgroupSupport.why
+	if cpuByMemory.Load() {
+		if cgroupSupport.cpu {
+			mode += " with CPU by memory (1,769 MB = 1 vCPU, as on Lambda)"
+		} else {
+			mode += " without CPU by memory (" + cgroupSupport.cpuWhy + ")"
+		}
+	}
+	return mode, ""
 }

@@ -106,7 +106,7 @@ func TestCgroupKill(t *testing.T) {
 	if _, err := exec.LookPath("setsid"); err != nil {
 		t.Skip("setsid not installed")
 	}
-	cg, err := newInstanceCgroup(0)
+	cg, err := newInstanceCgroup(0, 0)
 	if err != nil || cg == nil {
 		t.Fatalf("newInstanceCgroup: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestCgroupKill(t *testing.T) {
 func TestCgroupHardMemoryLimit(t *testing.T) {
 	needCgroups(t)
 	py := pythonExecutable(t)
-	cg, err := newInstanceCgroup(64) // hard limit 96 MiB
+	cg, err := newInstanceCgroup(64, 0) // hard limit 96 MiB
 	if err != nil || cg == nil {
 		t.Fatalf("newInstanceCgroup: %v", err)
 	}
@@ -194,9 +194,9 @@ func TestCgroupSweep(t *testing.T) {
 	var err error
 	switch cgroupSupport.version {
 	case 1:
-		cg, err = newCgroupV1(id, 0)
+		cg, err = newCgroupV1(id, 0, 0)
 	case 2:
-		cg, err = newCgroupV2(id, 0)
+		cg, err = newCgroupV2(id, 0, 0)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -207,14 +207,67 @@ func TestCgroupSweep(t *testing.T) {
 	}
 	remake := func(id string) (instanceCgroup, error) {
 		if cgroupSupport.version == 1 {
-			return newCgroupV1(id, 0)
+			return newCgroupV1(id, 0, 0)
 		}
-		return newCgroupV2(id, 0)
+		return newCgroupV2(id, 0, 0)
 	}
 	sweepCgroups(parents, remake)
 	for _, d := range cg.dirs() {
 		if exists(d) {
 			t.Errorf("%s not swept", d)
 		}
+	}
+}
+
+// With SetCPUByMemory, an instance's CPU is capped in proportion to its
+// memory size, as on Lambda: 885 MB is half a vCPU.
+func TestCgroupCPUByMemory(t *testing.T) {
+	needCgroups(t)
+	if !cgroupSupport.cpu {
+		t.Skip("no cpu controller: " + cgroupSupport.cpuWhy)
+	}
+	SetCPUByMemory(true)
+	defer SetCPUByMemory(false)
+	if m := IsolationMode(); !strings.Contains(m, "with CPU by memory") {
+		t.Errorf("IsolationMode %q", m)
+	}
+	cg, err := newInstanceCgroup(0, 885)
+	if err != nil || cg == nil {
+		t.Fatalf("newInstanceCgroup: %v", err)
+	}
+	defer releaseCgroup(cg)
+	want := strconv.FormatInt(cgroupCPUQuota(885), 10) // 50028
+	found := false
+	for _, d := range cg.dirs() {
+		if b, err := os.ReadFile(filepath.Join(d, "cpu.cfs_quota_us")); err == nil {
+			found = true
+			if q := strings.TrimSpace(string(b)); q != want {
+				t.Errorf("cpu.cfs_quota_us = %s, want %s", q, want)
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(d, "cpu.max")); err == nil {
+			found = true
+			if q := strings.TrimSpace(string(b)); q != want+" 100000" {
+				t.Errorf("cpu.max = %s, want %s 100000", q, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no CPU quota in %v", cg.dirs())
+	}
+	// A busy loop gets about half a CPU.
+	cmd, _ := startInCgroup(t, cg, `while :; do :; done`)
+	begun := time.Now()
+	time.Sleep(time.Second)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	used := time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100
+	if wall := time.Since(begun); used > wall*7/10 {
+		t.Errorf("a busy loop used %v of CPU in %v", used, wall)
 	}
 }

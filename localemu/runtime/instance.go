@@ -198,7 +198,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cmd.Err == nil && useReaper() {
 		// Without a cgroup (none here, or this one could not be made) the
 		// reaper alone keeps the instance together.
-		cg, _ = newInstanceCgroup(cfg.MemoryLimitMB)
+		cg, _ = newInstanceCgroup(cfg.MemoryLimitMB, cfg.MemoryMB)
 		var dirs []string
 		if cg != nil {
 			dirs = cg.dirs()

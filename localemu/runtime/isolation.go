@@ -3,6 +3,7 @@ package runtime
 import (
 	"os"
 	"strings"
+	"sync/atomic"
 )
 
 // isolationEnv names the environment variable that picks a weaker isolation
@@ -27,6 +28,15 @@ type instanceCgroup interface {
 	dirs() []string     // its directories (one per v1 hierarchy)
 	delete() error      // remove it; it must be empty
 }
+
+// cpuByMemory is SetCPUByMemory's setting.
+var cpuByMemory atomic.Bool
+
+// SetCPUByMemory, when on, gives each instance a CPU quota proportional to its
+// function's memory size, as Lambda allots CPU (1,769 MB = one vCPU, so 128 MB
+// gets about 7 % of one), where cgroups with the cpu controller are in force;
+// IsolationMode then says whether it is. Call it before instances start.
+func SetCPUByMemory(on bool) { cpuByMemory.Store(on) }
 
 // useReaper reports whether instances start under the reaper.
 func useReaper() bool { return !processGroupOnly && reaperAvailable() }

@@ -14,7 +14,7 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 func reaperProcAttr() *syscall.SysProcAttr { return sysProcAttr() }
 
-func newInstanceCgroup(int) (instanceCgroup, error) { return nil, nil }
+func newInstanceCgroup(int, int) (instanceCgroup, error) { return nil, nil }
 
 func cgroupMode() (mode, why string) { return "", "cgroups are Linux's" }
 
