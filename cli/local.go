@@ -34,6 +34,7 @@ type emulatorOptions struct {
 	Credentials    string
 	CredsFile      string
 	AllowHosts     ucli.StringSlice
+	CPUByMemory    bool
 	MaxConns       int
 }
 
@@ -47,6 +48,7 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.StringFlag{Name: "credentials-file", Usage: "read the credentials (one line, ID:KEY) from `FILE`, readable by its owner only", EnvVars: []string{"ASYNCFN_CREDENTIALS_FILE"}, TakesFile: true, Destination: &o.CredsFile},
 		&ucli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM let running events finish for up to `DUR`", Destination: &o.Drain},
 		&ucli.StringSliceFlag{Name: "allow-host", Usage: "also answer requests whose Host is `NAME` or NAME:PORT, for a proxy or a container (repeatable; loopback names and the --addr host are always answered)", Destination: &o.AllowHosts},
+		&ucli.BoolFlag{Name: "cpu-by-memory", Usage: "give each instance CPU in proportion to its memory size, as Lambda does (1,769 MB = one vCPU; needs the cpu cgroup controller)", Destination: &o.CPUByMemory},
 		&ucli.IntFlag{Name: "max-connections", Value: server.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait to be accepted", Destination: &o.MaxConns},
 	}
 }
@@ -133,6 +135,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.CloudBackoff {
 		backoff = localemu.CloudBackoff
 	}
+	runtime.SetCPUByMemory(o.CPUByMemory) // before any instance starts
 	eng, err := localemu.New(localemu.Options{StateDir: dir, MaxConcurrency: o.MaxConcurrency, Backoff: backoff,
 		Logger: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
