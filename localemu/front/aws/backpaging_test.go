@@ -42,7 +42,13 @@ func TestGetLogEventsBackwardPaging(t *testing.T) {
 		}
 	}
 	e := engineWithLogs(t, []string{"pager", "other"}, all)
-	cw := logsClient(emutest.Serve(t, New(e, nil, e.Logger())))
+	url := emutest.Serve(t, New(e, nil, e.Logger()))
+	// A read, retried as the SDK's default retryer would on a connection
+	// lost under load (the pages are compared, not the transport).
+	cw := cloudwatchlogs.NewFromConfig(awsConfig(awsTestKeyID, awsTestSecret), func(o *cloudwatchlogs.Options) {
+		o.BaseEndpoint = aws.String(url)
+		o.RetryMaxAttempts = 3
+	})
 
 	// window is the reference: pager's lines of a stream's day within
 	// [since, until), in order.
