@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -347,5 +348,57 @@ func TestExpiryQueue(t *testing.T) {
 	e.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d events still in the expiry queue after all settled", left)
+	}
+}
+
+// A process a handler starts in a session of its own (setsid) stays inside
+// its instance: terminating the event ends it too.
+func TestTerminateEndsASetsidChild(t *testing.T) {
+	needNode(t)
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("setsid is not installed")
+	}
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(`
+const { spawn } = require("child_process");
+exports.run = async () => {
+  const child = spawn("setsid", ["sleep", "987654"], { stdio: "ignore", detached: true });
+  child.unref();
+  await new Promise((r) => setTimeout(r, 300));
+  console.log("escaped child started");
+  await new Promise((r) => setTimeout(r, 60000));
+};`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zip, _, err := artifact.Build(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if _, err := e.Deploy(context.Background(), FunctionConfig{Name: "escaper", Provider: cloud.AWS, Runtime: "nodejs20.x", Handler: "index.run",
+		MemorySize: 256, Timeout: 120, Async: AsyncConfig{RetryAttempts: &zero}}, zip); err != nil {
+		t.Fatal(err)
+	}
+	sleepers := func() []string {
+		out, _ := exec.Command("pgrep", "-f", "^sleep 987654$").Output()
+		return strings.Fields(string(out))
+	}
+	before := len(sleepers())
+	ev := invokeAsync(t, e, "escaper", `{}`)
+	waitLog(t, e, ev.RequestID, "escaped child started")
+	if n := len(sleepers()); n != before+1 {
+		t.Fatalf("%d setsid sleepers running, want %d", n, before+1)
+	}
+	final, err := e.Terminate(context.Background(), "escaper", ev.RequestID, 0)
+	if err != nil || final.Status != event.Terminated {
+		t.Fatalf("terminate: %s %v", final.Status, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(sleepers()) > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the setsid child outlived its terminated event (%d sleepers, %d before)", len(sleepers()), before)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
