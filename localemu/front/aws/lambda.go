@@ -168,7 +168,7 @@ func invalidValue(format string, args ...any) *awsError {
 func (s *Front) awsHandler(h handler, shape wireShape, limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		requestID := uuid.NewString()
-		c, err := s.receive(r, limit, requestID)
+		c, err := s.receive(r, limit, shape.service, requestID)
 		var a answer
 		if err == nil {
 			a, err = h(r.Context(), c)
@@ -185,13 +185,16 @@ func (s *Front) awsHandler(h handler, shape wireShape, limit int64) http.Handler
 }
 
 // receive authenticates a request and reads its body (see awsHandler).
-func (s *Front) receive(r *http.Request, limit int64, requestID string) (*awsCall, error) {
+func (s *Front) receive(r *http.Request, limit int64, service, requestID string) (*awsCall, error) {
 	deny := func(err error) error {
 		var se *sigV4Error
 		errors.As(err, &se)
 		return &awsError{status: http.StatusForbidden, code: se.Code, msg: se.Msg}
 	}
 	signed, err := checkSigV4Headers(r, s.creds, time.Now())
+	if err == nil {
+		err = signed.checkScope(service)
+	}
 	if err != nil {
 		return nil, deny(err)
 	}
@@ -222,13 +225,17 @@ func (s *Front) receive(r *http.Request, limit int64, requestID string) (*awsCal
 // wireShape is how one AWS protocol writes answers and errors.
 type wireShape struct {
 	contentType string
+	// service is the SigV4 signing name of the API (its credential scope's
+	// service): "lambda" for Lambda and durable executions, "logs" for
+	// CloudWatch Logs (the SDK models' sigv4 signing names).
+	service string
 	// errorBody is the body of an error answer, before e.fields.
 	errorBody func(e *awsError) map[string]string
 }
 
 var (
 	// restShape is Lambda's REST protocol.
-	restShape = wireShape{contentType: "application/json", errorBody: func(e *awsError) map[string]string {
+	restShape = wireShape{contentType: "application/json", service: "lambda", errorBody: func(e *awsError) map[string]string {
 		typ := "User"
 		if e.status >= 500 {
 			typ = "Service"
@@ -236,7 +243,7 @@ var (
 		return map[string]string{"Type": typ, "message": e.msg}
 	}}
 	// json11Shape is the awsJson1_1 protocol of CloudWatch Logs.
-	json11Shape = wireShape{contentType: "application/x-amz-json-1.1", errorBody: func(e *awsError) map[string]string {
+	json11Shape = wireShape{contentType: "application/x-amz-json-1.1", service: "logs", errorBody: func(e *awsError) map[string]string {
 		return map[string]string{"__type": e.code, "message": e.msg}
 	}}
 )

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,6 +106,28 @@ func checkSigV4Headers(r *http.Request, creds *front.Credentials, now time.Time)
 		return nil, &sigV4Error{"InvalidSignatureException", "the credential scope date does not match X-Amz-Date"}
 	}
 	return &signedRequest{r: r, scope: scope, signed: signed, sig: sig, amzDate: amzDate}, nil
+}
+
+// awsRegion is the form of an AWS region name (us-east-1, ap-southeast-2,
+// us-gov-west-1, eu-central-2 ...).
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// checkScope checks the credential scope as AWS does: signed for this API's
+// service and for a region (the date is checked with the headers). AWS
+// answers InvalidSignatureException, "Credential should be scoped to correct
+// service: 'lambda'." / "... to a valid region" (AWS Signature Version 4,
+// "Troubleshooting").
+func (q *signedRequest) checkScope(service string) error {
+	if q == nil {
+		return nil
+	}
+	if q.scope.Service != service {
+		return &sigV4Error{"InvalidSignatureException", "Credential should be scoped to correct service: '" + service + "'."}
+	}
+	if !awsRegion.MatchString(q.scope.Region) {
+		return &sigV4Error{"InvalidSignatureException", "Credential should be scoped to a valid region."}
+	}
+	return nil
 }
 
 // verify checks the signature over the body whose SHA-256 is bodyHash. The

@@ -130,3 +130,50 @@ func TestBodiesAreNotBufferedBeforeAuthentication(t *testing.T) {
 		}
 	}
 }
+
+// The credential scope must name this API's service and a region, as AWS
+// checks it: a request signed for CloudWatch Logs is not a Lambda request.
+func TestSigV4ScopeIsChecked(t *testing.T) {
+	e := emutest.NewEngine(t, localemu.Options{})
+	url := emutest.Serve(t, New(e, &front.Credentials{ID: awsTestKeyID, Key: awsTestSecret}, e.Logger()))
+	creds := aws.Credentials{AccessKeyID: awsTestKeyID, SecretAccessKey: awsTestSecret}
+	empty := sha256.Sum256(nil)
+	for _, c := range []struct {
+		name, path, target, service, region string
+		status                              int
+		msg                                 string
+	}{
+		{"Lambda signed for Lambda", "/2015-03-31/functions", "", "lambda", "eu-west-1", http.StatusOK, ""},
+		{"Lambda signed for logs", "/2015-03-31/functions", "", "logs", "eu-west-1", http.StatusForbidden, "scoped to correct service: 'lambda'"},
+		{"Lambda signed for no region", "/2015-03-31/functions", "", "lambda", "nowhere", http.StatusForbidden, "valid region"},
+		{"Logs signed for Lambda", "/", "Logs_20140328.DescribeLogGroups", "lambda", "eu-west-1", http.StatusForbidden, "scoped to correct service: 'logs'"},
+		{"Logs signed for logs", "/", "Logs_20140328.DescribeLogGroups", "logs", "eu-west-1", http.StatusOK, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			method, body := http.MethodGet, ""
+			if c.target != "" {
+				method, body = http.MethodPost, "{}"
+			}
+			req, _ := http.NewRequest(method, url+c.path, strings.NewReader(body))
+			hash := hex.EncodeToString(empty[:])
+			if c.target != "" {
+				req.Header.Set("X-Amz-Target", c.target)
+				req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+				h := sha256.Sum256([]byte(body))
+				hash = hex.EncodeToString(h[:])
+			}
+			if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hash, c.service, c.region, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != c.status || !strings.Contains(string(b), c.msg) {
+				t.Errorf("%d %s, want %d %q", resp.StatusCode, b, c.status, c.msg)
+			}
+		})
+	}
+}
