@@ -71,18 +71,21 @@ func listRequest(fn string, q adapters.EventQuery) *scf.ListAsyncEventsRequest {
 	req.FunctionName, req.Namespace = ptr(fn), ptr(namespace)
 	req.Status = scfStatuses(q.Statuses)
 	if !q.Since.IsZero() || !q.Until.IsZero() {
-		iv := &scf.TimeInterval{}
-		if !q.Since.IsZero() {
-			iv.Start = ptr(formatTime(q.Since.Truncate(time.Second)))
+		// SCF takes a TimeInterval only with both bounds
+		// (InvalidParameterValue.StartTimeOrEndTime): an open side is the
+		// epoch, or a minute from now.
+		since, until := q.Since, q.Until
+		if since.IsZero() {
+			since = time.Unix(0, 0)
 		}
-		if !q.Until.IsZero() {
-			until := q.Until.Truncate(time.Second)
-			if !until.Equal(q.Until) {
-				until = until.Add(time.Second)
-			}
-			iv.End = ptr(formatTime(until))
+		if until.IsZero() {
+			until = time.Now().Add(time.Minute)
 		}
-		req.StartTimeInterval = iv
+		end := until.Truncate(time.Second)
+		if !end.Equal(until) {
+			end = end.Add(time.Second)
+		}
+		req.StartTimeInterval = &scf.TimeInterval{Start: ptr(formatTime(since.Truncate(time.Second))), End: ptr(formatTime(end))}
 	}
 	req.Order, req.Orderby = ptr("ASC"), ptr("StartTime")
 	if q.Desc {

@@ -214,3 +214,18 @@ func TestTailNoDuplicatesNoGaps(t *testing.T) {
 		t.Errorf("extra line %q", l.Text)
 	}
 }
+
+// SCF takes a TimeInterval only with both bounds: a one-sided query gets the
+// other side filled in.
+func TestListRequestSendsBothBounds(t *testing.T) {
+	since := time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	for _, q := range []adapters.EventQuery{{Since: since}, {Until: since}, {Since: since, Until: since.Add(time.Hour)}} {
+		iv := listRequest("fn", q).StartTimeInterval
+		if iv == nil || iv.Start == nil || iv.End == nil || *iv.Start == "" || *iv.End == "" {
+			t.Errorf("%+v: interval %+v", q, iv)
+		}
+	}
+	if iv := listRequest("fn", adapters.EventQuery{}).StartTimeInterval; iv != nil {
+		t.Errorf("no bounds: interval %+v, want none", iv)
+	}
+}

@@ -973,6 +973,11 @@ func interval(field string, iv *timeInterval, after, before *time.Time) error {
 	if iv == nil {
 		return nil
 	}
+	if str(iv.Start) == "" || str(iv.End) == "" {
+		// SCF API, ListAsyncEvents: a TimeInterval takes both bounds
+		// (InvalidParameterValue.StartTimeOrEndTime: "需要同时指定开始日期与结束日期").
+		return apiErr("InvalidParameterValue.StartTimeOrEndTime", "%s needs both Start and End", field)
+	}
 	for _, x := range []struct {
 		name string
 		v    *string
