@@ -402,3 +402,17 @@ exports.run = async () => {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// START lines read as Lambda writes them: the version executed, $LATEST
+// when invoked unqualified.
+func TestStartLineIsLambdas(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{})
+	defer closeEngine(t, e)
+	deploy(t, e, "job", "ok", nil)
+	ev := invokeAsync(t, e, "job", `{}`)
+	wait(t, e, ev.RequestID)
+	if want := "platform START RequestId: " + ev.RequestID + " Version: $LATEST\n"; !strings.Contains(logText(t, e, ev.RequestID), want) {
+		t.Errorf("no %q in\n%s", want, logText(t, e, ev.RequestID))
+	}
+}

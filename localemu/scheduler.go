@@ -164,7 +164,13 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	if err := e.store.UpdateEventWithAttempt(ctx, &ev, store.Attempt{RequestID: ev.RequestID, N: ev.Attempts, StartedAt: now, Status: event.Running}); err != nil {
 		return nil, &ev, oc, err
 	}
-	e.platformLog(r, "START RequestId: %s Version: %d Attempt: %d", ev.RequestID, version, ev.Attempts)
+	// As Lambda writes it: the version executed, $LATEST when invoked
+	// unqualified (the attempt is the line's own field, not in its text).
+	executed := "$LATEST"
+	if ev.Qualifier != "" {
+		executed = ev.Qualifier
+	}
+	e.platformLog(r, "START RequestId: %s Version: %s", ev.RequestID, executed)
 
 	inst, err := e.acquire(r, fs, cfg, version, code)
 	if err != nil {
