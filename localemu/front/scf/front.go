@@ -3,6 +3,7 @@ package scf
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -16,13 +17,16 @@ type Front struct {
 	engine *localemu.Engine
 	creds  *front.Credentials
 	log    *slog.Logger
+	// syncWait is how long a RequestResponse Invoke waits for its result:
+	// syncInvokeLimit, shorter in tests.
+	syncWait time.Duration
 }
 
 var _ front.Front = (*Front)(nil)
 
 // New returns the SCF front of an engine.
 func New(e *localemu.Engine, creds *front.Credentials, log *slog.Logger) *Front {
-	return &Front{engine: e, creds: creds, log: log}
+	return &Front{engine: e, creds: creds, log: log, syncWait: syncInvokeLimit}
 }
 
 // Register: SCF's one path is POST /, served through Root.

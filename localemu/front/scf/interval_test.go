@@ -19,7 +19,7 @@ func TestTimeIntervalNeedsBothBounds(t *testing.T) {
 	url := emutest.Serve(t, New(e, nil, e.Logger()))
 	zero := 0
 	if _, err := e.Deploy(context.Background(), localemu.FunctionConfig{Name: "fn", Provider: cloud.Tencent, Runtime: "Nodejs16.13", Handler: "index.ok",
-		MemorySize: 128, Timeout: 30, Async: localemu.AsyncConfig{Enabled: true, RetryAttempts: &zero}}, emutest.CodeZip(t)); err != nil {
+		MemorySize: 128, Timeout: 30, Async: localemu.AsyncConfig{Enabled: true, Trace: true, RetryAttempts: &zero}}, emutest.CodeZip(t)); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

@@ -44,7 +44,7 @@ func TestSCFOutOfMemoryIsResourceLimitExceeded(t *testing.T) {
 	}
 	zero := 0
 	if _, err := e.Deploy(context.Background(), localemu.FunctionConfig{Name: "mem", Provider: "tencent", Runtime: "Nodejs16.13", Handler: "index.main",
-		MemorySize: 128, Timeout: 60, Async: localemu.AsyncConfig{Enabled: true, RetryAttempts: &zero}}, zip); err != nil {
+		MemorySize: 128, Timeout: 60, Async: localemu.AsyncConfig{Enabled: true, Trace: true, RetryAttempts: &zero}}, zip); err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]string{}

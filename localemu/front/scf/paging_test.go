@@ -28,7 +28,7 @@ func seededFront(t *testing.T, fill func(ctx context.Context, st *store.Store)) 
 	zip := emutest.CodeZip(t)
 	for _, name := range []string{"pg", "other", "big"} {
 		if _, err := e.Deploy(ctx, localemu.FunctionConfig{Name: name, Provider: "tencent", Runtime: "Nodejs16.13", Handler: "index.ok",
-			MemorySize: 128, Timeout: 60, Async: localemu.AsyncConfig{Enabled: true}}, zip); err != nil {
+			MemorySize: 128, Timeout: 60, Async: localemu.AsyncConfig{Enabled: true, Trace: true}}, zip); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -237,10 +237,14 @@ func (d *refData) functionLogs(fn, requestID string, from, to time.Time, retCode
 			}
 			e := &refFunctionLog{functionLog: functionLog{FunctionName: fn, RequestId: ev.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1)},
 				start: a.StartedAt, attempt: a.N, status: a.Status, finished: !a.EndedAt.IsZero() && a.Status.Terminal()}
+			e.RetCode = 2 // running (SCF API, FunctionLog.RetCode)
 			if e.finished {
 				e.InvokeFinished = 1
-				e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), a.DurationMs+1, int64(a.MaxMemoryMB)<<20
+				e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), max(a.DurationMs, 1), int64(a.MaxMemoryMB)<<20
 				e.RetCode = retCodeOf(a.Status, a.ErrorType)
+				if a.Status == event.Terminated {
+					e.RetCode = 3 // interrupted
+				}
 				if a.Status == event.Succeeded {
 					e.RetMsg = string(ev.Result)
 				} else {

@@ -42,6 +42,13 @@ import (
 //   - GraceShutdown sends SIGTERM and allows graceShutdown before SIGKILL:
 //     SCF does not document its grace length.
 //   - Only the "default" namespace exists.
+//
+// Error codes: every refusal uses a code of the action's own error list
+// (tencentcloud-sdk-go scf/v20180416 client.go, the "可能返回的错误码" of
+// each action; meanings in errors.go) or one of API 3.0's common codes
+// (MissingParameter, InvalidParameterValue, UnknownParameter, ...). Where the
+// list has no code for a case, the closest listed one is used and the choice
+// is said where it is made. docs/fidelity.md lists the checks per action.
 
 const (
 	apiVersion = "2018-04-16"
@@ -59,9 +66,21 @@ const (
 	minMsgTTL        = 60
 	maxMsgTTL        = 21600
 	maxRetryNum      = 2
-	// timeLayout is "%Y-%m-%d %H:%M:%S"; microLayout adds ".%f".
+	// maxMemory: CreateFunction / UpdateFunctionConfiguration MemorySize is
+	// "64、128MB-3072MB，并且以 128MB 为阶梯" (SCF API, models.go).
+	maxMemory = 3072
+	// syncInvokeLimit: "接口超时时间为 300s，更长超时时间请使用异步调用"
+	// (SCF API, Invoke: InvocationType): a RequestResponse Invoke waits at
+	// most 300 s for its result, whatever the function's Timeout.
+	syncInvokeLimit = 300 * time.Second
+	// eventRetention: "事件状态保留 3 * 24 小时（从事件完成开始计时）"
+	// (SCF API, GetAsyncEventStatus).
+	eventRetention = 72 * time.Hour
+	// timeLayout is "%Y-%m-%d %H:%M:%S"; milliLayout adds the milliseconds,
+	// as SCF writes AsyncEvent.StartTime/EndTime ("2020-12-01 08:35:00.000",
+	// SCF API, ListAsyncEvents example; tencentcloud-cli examples.json).
 	timeLayout  = "2006-01-02 15:04:05"
-	microLayout = "2006-01-02 15:04:05.000000"
+	milliLayout = "2006-01-02 15:04:05.000"
 )
 
 // SCF status codes the emulator reports in GetAsyncEventStatus.StatusCode,
@@ -75,6 +94,14 @@ const (
 	codeProcessEnd = 439 // User process exit when running (crash or terminate)
 )
 
+// FunctionLog.RetCode outside the status codes: "如果是 0 表示执行成功，2表示
+// 函数运行中，3表示函数执行中断，其他值表示失败"; and InvokeFinished "如果是 1
+// 表示执行结束，其他值表示调用异常" (SCF API, models.go FunctionLog).
+const (
+	logRunning     = 2 // the attempt is still running
+	logInterrupted = 3 // the attempt was terminated (TerminateAsyncEvent)
+)
+
 // apiZone is the time zone of SCF's API times.
 func apiZone() *time.Location { return time.FixedZone("CST", 8*3600) }
 
@@ -82,7 +109,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(apiZone()).Format(microLayout)
+	return t.In(apiZone()).Format(milliLayout)
 }
 
 func secondTime(t time.Time) string {
@@ -330,7 +357,10 @@ type functionRef struct {
 	Qualifier    *string `json:"Qualifier"`
 }
 
-// function checks the name and namespace and returns the function.
+// lookupFunction checks the name and namespace and returns the function. A
+// qualifier other than $LATEST is ResourceNotFound.Version (GetFunction,
+// ListAsyncEvents, GetFunctionEventInvokeConfig list it); actions whose error
+// list has no such code rewrite it (versionMissing).
 func (s *Front) lookupFunction(ctx context.Context, ref functionRef) (store.Function, *localemu.FunctionConfig, error) {
 	name := str(ref.FunctionName)
 	if name == "" {
@@ -350,6 +380,37 @@ func (s *Front) lookupFunction(ctx context.Context, ref functionRef) (store.Func
 		return f, nil, err
 	}
 	return f, cfg, nil
+}
+
+// versionMissing rewrites ResourceNotFound.Version into code, for the
+// actions whose error list names another code for a missing version:
+// DeleteFunction ResourceNotFound.Qualifier; Invoke and GetFunctionLogs list
+// none, so the function (that version of it) is not found:
+// ResourceNotFound.Function.
+func versionMissing(err error, code string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == "ResourceNotFound.Version" {
+		return &apiError{Code: code, Message: ae.Message}
+	}
+	return err
+}
+
+// tracked refuses the async event actions for a function that is not in
+// async run mode with event tracking: ListAsyncEvents, GetAsyncEventStatus and
+// TerminateAsyncEvent serve "异步执行" functions, and only "开启状态追踪" ones
+// record events ("异步执行事件状态仅保留3天", SCF docs, 状态追踪,
+// cloud.tencent.com/document/product/583/63967). No source names the code SCF
+// answers; ListAsyncEvents' and TerminateAsyncEvent's lists share
+// InvalidParameterValue.FunctionName, the closest (the FunctionName is not one
+// this action takes), which keeps it apart from ResourceNotFound.Function.
+func tracked(name string, cfg *localemu.FunctionConfig) error {
+	switch {
+	case !cfg.Async.Enabled:
+		return apiErr("InvalidParameterValue.FunctionName", "function %s is not in async run mode (AsyncRunEnable FALSE): async events are kept only for functions created with AsyncRunEnable TRUE and TraceEnable TRUE", name)
+	case !cfg.Async.Trace:
+		return apiErr("InvalidParameterValue.FunctionName", "function %s has no event tracking (TraceEnable FALSE): async events are kept only for functions created with TraceEnable TRUE", name)
+	}
+	return nil
 }
 
 func checkNamespace(ns *string) error {
@@ -391,7 +452,7 @@ func statusOf(f store.Function, now time.Time) string {
 func decodeZip(field string, b64 string) ([]byte, error) {
 	zip, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, apiErr("InvalidParameterValue.ZipFile", "%s is not base64: %v", field, err)
+		return nil, apiErr("InvalidParameterValue.ZipFileBase64BinasciiError", "%s is not base64: %v", field, err)
 	}
 	if len(zip) < 4 || string(zip[:2]) != "PK" {
 		return nil, apiErr("InvalidParameterValue.ZipFile", "%s is not a zip archive", field)
@@ -400,19 +461,33 @@ func decodeZip(field string, b64 string) ([]byte, error) {
 }
 
 func checkConfig(cfg *localemu.FunctionConfig) error {
-	if cfg.MemorySize != 64 && (cfg.MemorySize < 128 || cfg.MemorySize%128 != 0 || cfg.MemorySize > 10240) {
-		return apiErr("InvalidParameterValue.MemorySize", "MemorySize %d is not 64 or a multiple of 128 up to 10240", cfg.MemorySize)
+	// MemorySize: 64, or 128 to 3072 in steps of 128 (maxMemory). A step
+	// above the maximum is LimitExceeded.Memory ("内存超出最大限制"), any
+	// other value InvalidParameterValue.MemorySize; both are in the lists of
+	// CreateFunction and UpdateFunctionConfiguration.
+	if cfg.MemorySize != 64 && (cfg.MemorySize < 128 || cfg.MemorySize%128 != 0) {
+		return apiErr("InvalidParameterValue.MemorySize", "MemorySize %d is not 64 or 128 to %d in steps of 128", cfg.MemorySize, maxMemory)
+	}
+	if cfg.MemorySize > maxMemory {
+		return apiErr("LimitExceeded.Memory", "MemorySize %d exceeds the maximum of %d MB", cfg.MemorySize, maxMemory)
 	}
 	limit := nativeapi.MaxSyncTimeout
 	if cfg.Async.Enabled {
 		limit = nativeapi.MaxAsyncTimeout
 	}
-	if cfg.Timeout < 1 || cfg.Timeout > limit {
+	// Timeout: 1-900 s, up to 86400 s in async run mode. Over the maximum is
+	// LimitExceeded.Timeout ("Timeout超出最大限制"); neither action lists an
+	// InvalidParameterValue.Timeout, so below 1 is the common
+	// InvalidParameterValue.
+	if cfg.Timeout < 1 {
+		return apiErr("InvalidParameterValue", "Timeout %d is below 1 second", cfg.Timeout)
+	}
+	if cfg.Timeout > limit {
 		hint := ""
-		if !cfg.Async.Enabled && cfg.Timeout > nativeapi.MaxSyncTimeout {
+		if !cfg.Async.Enabled && cfg.Timeout <= nativeapi.MaxAsyncTimeout {
 			hint = fmt.Sprintf(" (up to %d needs AsyncRunEnable TRUE, chosen at creation)", nativeapi.MaxAsyncTimeout)
 		}
-		return apiErr("InvalidParameterValue.Timeout", "Timeout %d is outside 1-%d%s", cfg.Timeout, limit, hint)
+		return apiErr("LimitExceeded.Timeout", "Timeout %d exceeds the maximum of %d seconds%s", cfg.Timeout, limit, hint)
 	}
 	if _, err := runtime.Family(cfg.Runtime); err != nil {
 		return apiErr("InvalidParameterValue.Runtime", "%v", err)
@@ -474,7 +549,7 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 		if req.Code != nil && (req.Code.CosBucketName != nil || req.Code.DemoId != nil || req.Code.GitUrl != nil) {
 			return nil, apiErr("UnsupportedOperation", "code from COS, a demo or Git is not emulated; send Code.ZipFile")
 		}
-		return nil, apiErr("MissingParameter", "Code.ZipFile is required")
+		return nil, apiErr("MissingParameter.Code", "Code is required: the emulator takes Code.ZipFile (a base64 zip)")
 	}
 	zip, err := decodeZip("Code.ZipFile", *req.Code.ZipFile)
 	if err != nil {
@@ -608,7 +683,7 @@ func (s *Front) listFunctions(ctx context.Context, body []byte) (any, error) {
 	if err := checkNamespace(req.Namespace); err != nil {
 		return nil, err
 	}
-	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit)
+	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit, listFunctionsPaging)
 	if err != nil {
 		return nil, err
 	}
@@ -652,7 +727,20 @@ func (s *Front) listFunctions(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"Functions": out, "TotalCount": total}, nil
 }
 
-func paginate(offset, limit *int, def, max int) (int, int, error) {
+// pageCodes are the codes an action answers a bad Offset and Limit with.
+type pageCodes struct{ offset, limit string }
+
+var (
+	// ListFunctions lists InvalidParameterValue.Offset and .Limit.
+	listFunctionsPaging = pageCodes{"InvalidParameterValue.Offset", "InvalidParameterValue.Limit"}
+	// ListAsyncEvents lists InvalidParameterValue.Limit and no Offset code:
+	// the common InvalidParameterValue.
+	asyncEventsPaging = pageCodes{"InvalidParameterValue", "InvalidParameterValue.Limit"}
+	// GetFunctionLogs lists InvalidParameterValue.Offset and no Limit code.
+	functionLogsPaging = pageCodes{"InvalidParameterValue.Offset", "InvalidParameterValue"}
+)
+
+func paginate(offset, limit *int, def, max int, codes pageCodes) (int, int, error) {
 	o, l := 0, def
 	if offset != nil {
 		o = *offset
@@ -661,10 +749,10 @@ func paginate(offset, limit *int, def, max int) (int, int, error) {
 		l = *limit
 	}
 	if o < 0 {
-		return 0, 0, apiErr("InvalidParameterValue.Offset", "Offset %d is negative", o)
+		return 0, 0, apiErr(codes.offset, "Offset %d is negative", o)
 	}
 	if l < 0 || l > max {
-		return 0, 0, apiErr("InvalidParameterValue.Limit", "Limit %d is outside 0-%d", l, max)
+		return 0, 0, apiErr(codes.limit, "Limit %d is outside 0-%d", l, max)
 	}
 	if l == 0 {
 		l = def
@@ -684,10 +772,14 @@ func pageSlice[T any](xs []T, offset, limit int) []T {
 }
 
 // ready refuses a change while the function is still settling, as SCF
-// refuses updates of a function that is not Active.
-func ready(f store.Function, action string) error {
+// refuses updates of a function that is not Active, with the code the
+// action lists: FailedOperation.UpdateFunctionCode ("当前函数状态无法更新代码"),
+// FailedOperation.UpdateFunctionConfiguration, and for
+// UpdateFunctionEventInvokeConfig FailedOperation.FunctionVersionStatusNotActive
+// ("当前函数版本状态无法进行此操作").
+func ready(f store.Function, code string) error {
 	if st := statusOf(f, time.Now()); st != "Active" {
-		return apiErr("FailedOperation."+action, "function %s is %s; wait until its Status is Active", f.Name, st)
+		return apiErr(code, "function %s is %s; wait until its Status is Active", f.Name, st)
 	}
 	return nil
 }
@@ -709,7 +801,7 @@ func (s *Front) updateFunctionCode(ctx context.Context, body []byte) (any, error
 	if err != nil {
 		return nil, err
 	}
-	if err := ready(f, "UpdateFunctionCode"); err != nil {
+	if err := ready(f, "FailedOperation.UpdateFunctionCode"); err != nil {
 		return nil, err
 	}
 	b64 := req.ZipFile
@@ -757,7 +849,7 @@ func (s *Front) updateFunctionConfiguration(ctx context.Context, body []byte) (a
 	if err != nil {
 		return nil, err
 	}
-	if err := ready(f, "UpdateFunctionConfiguration"); err != nil {
+	if err := ready(f, "FailedOperation.UpdateFunctionConfiguration"); err != nil {
 		return nil, err
 	}
 	next := *cfg
@@ -770,8 +862,11 @@ func (s *Front) updateFunctionConfiguration(ctx context.Context, body []byte) (a
 	if req.Timeout != nil {
 		next.Timeout = *req.Timeout
 	}
-	if req.Runtime != nil {
-		next.Runtime = *req.Runtime
+	// Runtime: "函数运行环境，创建时指定，目前不支持修改" (SCF API,
+	// UpdateFunctionConfiguration). The same value is accepted; another one
+	// is InvalidParameterValue.Runtime, of the action's list.
+	if req.Runtime != nil && *req.Runtime != cfg.Runtime {
+		return nil, apiErr("InvalidParameterValue.Runtime", "Runtime is chosen at creation and cannot be changed (function %s runs %s, not %s); delete the function and create it again", cfg.Name, cfg.Runtime, *req.Runtime)
 	}
 	if req.Environment != nil {
 		env, err := envMap(req.Environment)
@@ -795,7 +890,7 @@ func (s *Front) deleteFunction(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	if _, _, err := s.lookupFunction(ctx, req); err != nil {
-		return nil, err
+		return nil, versionMissing(err, "ResourceNotFound.Qualifier")
 	}
 	if err := s.engine.RemoveFunction(ctx, str(req.FunctionName)); err != nil {
 		return nil, err
@@ -851,7 +946,7 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
-		return nil, err
+		return nil, versionMissing(err, "ResourceNotFound.Function")
 	}
 	typ := str(req.InvocationType)
 	switch typ {
@@ -859,7 +954,8 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 		typ = event.InvokeRequestResponse
 	case event.InvokeRequestResponse, event.InvokeEvent:
 	default:
-		return nil, apiErr("InvalidParameterValue.InvocationType", "InvocationType %q is not RequestResponse or Event", typ)
+		// Invoke's list has no InvalidParameterValue.InvocationType.
+		return nil, apiErr("InvalidParameterValue", "InvocationType %q is not RequestResponse or Event", typ)
 	}
 	qualifier := str(req.Qualifier)
 	if qualifier == "" {
@@ -867,10 +963,24 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 	}
 	payload := []byte(str(req.ClientContext))
 	if len(payload) > 0 && !json.Valid(payload) {
-		return nil, apiErr("InvalidParameterValue.ClientContext", "ClientContext must be a JSON document")
+		// InvalidParameterValue.Param: "入参不是标准的json" (Invoke's list).
+		return nil, apiErr("InvalidParameterValue.Param", "ClientContext must be a JSON document")
 	}
-	ev, err := s.engine.Invoke(ctx, localemu.InvokeRequest{Function: str(req.FunctionName), Payload: payload, Type: typ, Qualifier: qualifier})
+	ictx := ctx
+	if typ == event.InvokeRequestResponse {
+		var cancel context.CancelFunc
+		ictx, cancel = context.WithTimeout(ctx, s.syncWait)
+		defer cancel()
+	}
+	ev, err := s.engine.Invoke(ictx, localemu.InvokeRequest{Function: str(req.FunctionName), Payload: payload, Type: typ, Qualifier: qualifier})
 	if err != nil {
+		if ictx.Err() != nil && ctx.Err() == nil && ev.RequestID != "" {
+			// The API's 300 s are over (syncInvokeLimit); the invocation
+			// runs on. Invoke's list has no timeout code: its
+			// FailedOperation.InvokeFunction ("调用函数失败") is the closest.
+			return nil, apiErr("FailedOperation.InvokeFunction", "the synchronous Invoke API waits at most %s for a result (use InvocationType Event for longer runs); invocation %s goes on",
+				s.syncWait, ev.RequestID)
+		}
 		return nil, err
 	}
 	res := result{FunctionRequestId: ev.RequestID}
@@ -888,7 +998,7 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 	}
 	code := retCodeOf(ev.Status, ev.ErrorType)
 	dur := float64(ev.DurationMs)
-	bill := ev.DurationMs + 1
+	bill := billDuration(ev.DurationMs)
 	mem := int64(ev.MaxMemoryMB) << 20
 	res.InvokeResult, res.Duration, res.BillDuration, res.MemUsage = &code, &dur, &bill, &mem
 	if strings.EqualFold(str(req.LogType), "Tail") {
@@ -899,6 +1009,17 @@ func (s *Front) invokeAction(ctx context.Context, body []byte) (any, error) {
 		res.Log = &text
 	}
 	return map[string]any{"Result": res}, nil
+}
+
+// billDuration is BillDuration for a run of ms milliseconds. SCF bills the
+// actual run time in milliseconds, no longer rounded up to 100 ms: "配置为
+// 256MB的函数，单次运行了1760ms，计费时长为1760ms" and "相较于向上对齐100ms计费
+// 的方式" (SCF docs, 计费方式, cloud.tencent.com/document/product/583/12284;
+// the older "根据 duration 向上取最近的 100ms" of models.go FunctionLog is the
+// superseded rule). The engine records whole milliseconds, truncated; a run
+// that took place is billed at least 1 ms (the ceiling of a positive time).
+func billDuration(ms int64) int64 {
+	return max(ms, 1)
 }
 
 // tailSize is how much of an invocation's log Invoke's LogType Tail
@@ -988,7 +1109,9 @@ func interval(field string, iv *timeInterval, after, before *time.Time) error {
 		}
 		t, err := parseSCFTime(*x.v)
 		if err != nil {
-			return apiErr("InvalidParameterValue."+field, "%s %q is not a time such as 2024-05-01 12:00:00", x.name, *x.v)
+			// ListAsyncEvents lists no code for a malformed time: the common
+			// InvalidParameterValue.
+			return apiErr("InvalidParameterValue", "%s %q is not a time such as 2024-05-01 12:00:00", x.name, *x.v)
 		}
 		*x.dst = t
 	}
@@ -1000,10 +1123,14 @@ func (s *Front) listAsyncEvents(ctx context.Context, body []byte) (any, error) {
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
+	_, cfg, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
+	if err != nil {
 		return nil, err
 	}
-	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit)
+	if err := tracked(str(req.FunctionName), cfg); err != nil {
+		return nil, err
+	}
+	offset, limit, err := paginate(req.Offset, req.Limit, 20, maxPageLimit, asyncEventsPaging)
 	if err != nil {
 		return nil, err
 	}
@@ -1046,7 +1173,9 @@ func (s *Front) listAsyncEvents(ctx context.Context, body []byte) (any, error) {
 	case "EndTime":
 		q.OrderBy = store.ByEnded // unfinished last (first with DESC), ties by creation
 	default:
-		return nil, apiErr("InvalidParameterValue.Orderby", "Orderby %q is not StartTime or EndTime", str(req.Orderby))
+		// ListAsyncEvents lists InvalidParameterValue.Order, the closest; it
+		// has no Orderby code.
+		return nil, apiErr("InvalidParameterValue.Order", "Orderby %q is not StartTime or EndTime", str(req.Orderby))
 	}
 	q.Offset, q.Limit, q.Omit = offset, limit, store.OmitBlobs // the list shows neither payload nor result
 	evs, total, err := s.engine.Events(ctx, q)
@@ -1097,6 +1226,18 @@ func (s *Front) getAsyncEventStatus(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	// Only events of async, tracked functions are recorded, and kept for
+	// eventRetention after they end: any other is not found.
+	_, cfg, err := s.engine.Function(ctx, ev.Function)
+	if err != nil && !errors.Is(err, localemu.ErrFunctionNotFound) {
+		return nil, err
+	}
+	if cfg == nil || tracked(ev.Function, cfg) != nil {
+		return nil, apiErr("ResourceNotFound.AsyncEvent", "no async event %s: SCF records events only for functions in async run mode with event tracking (AsyncRunEnable and TraceEnable TRUE)", id)
+	}
+	if !ev.EndedAt.IsZero() && time.Since(ev.EndedAt) > eventRetention {
+		return nil, apiErr("ResourceNotFound.AsyncEvent", "async event %s ended more than 3 days ago: SCF keeps an event's status for 3 * 24 hours after it ends", id)
+	}
 	return map[string]any{"Result": map[string]any{"Status": ev.Status.SCF(), "StatusCode": statusCode(ev), "InvokeRequestId": ev.RequestID}}, nil
 }
 
@@ -1105,7 +1246,11 @@ func (s *Front) terminateAsyncEvent(ctx context.Context, body []byte) (any, erro
 	if err := decodeSCF(body, &req); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace}); err != nil {
+	_, cfg, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace})
+	if err != nil {
+		return nil, err
+	}
+	if err := tracked(str(req.FunctionName), cfg); err != nil {
 		return nil, err
 	}
 	id := str(req.InvokeRequestId)
@@ -1168,7 +1313,7 @@ func (s *Front) updateEventInvokeConfig(ctx context.Context, body []byte) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if err := ready(f, "UpdateFunctionEventInvokeConfig"); err != nil {
+	if err := ready(f, "FailedOperation.FunctionVersionStatusNotActive"); err != nil {
 		return nil, err
 	}
 	atc := req.AsyncTriggerConfig
@@ -1178,14 +1323,24 @@ func (s *Front) updateEventInvokeConfig(ctx context.Context, body []byte) (any, 
 	next := *cfg
 	if len(atc.RetryConfig) > 0 && atc.RetryConfig[0].RetryNum != nil {
 		n := *atc.RetryConfig[0].RetryNum
-		if n < 0 || n > maxRetryNum {
-			return nil, apiErr("InvalidParameterValue.RetryNum", "RetryNum %d is outside 0-%d", n, maxRetryNum)
+		// LimitExceeded.RetryNum: "异步重试次数超过限制"; a negative count is
+		// InvalidParameterValue.AsyncTriggerConfig ("函数异步重试配置参数无效").
+		if n < 0 {
+			return nil, apiErr("InvalidParameterValue.AsyncTriggerConfig", "RetryNum %d is negative", n)
+		}
+		if n > maxRetryNum {
+			return nil, apiErr("LimitExceeded.RetryNum", "RetryNum %d exceeds the maximum of %d", n, maxRetryNum)
 		}
 		next.Async.RetryAttempts = &n
 	}
 	if atc.MsgTTL != nil {
-		if *atc.MsgTTL < minMsgTTL || *atc.MsgTTL > maxMsgTTL {
-			return nil, apiErr("InvalidParameterValue.MsgTTL", "MsgTTL %d is outside %d-%d seconds", *atc.MsgTTL, minMsgTTL, maxMsgTTL)
+		// LimitExceeded.MsgTTL: "消息保留时间超过限制"; below the minimum is
+		// InvalidParameterValue.AsyncTriggerConfig.
+		if *atc.MsgTTL < minMsgTTL {
+			return nil, apiErr("InvalidParameterValue.AsyncTriggerConfig", "MsgTTL %d is below the minimum of %d seconds", *atc.MsgTTL, minMsgTTL)
+		}
+		if *atc.MsgTTL > maxMsgTTL {
+			return nil, apiErr("LimitExceeded.MsgTTL", "MsgTTL %d exceeds the maximum of %d seconds", *atc.MsgTTL, maxMsgTTL)
 		}
 		next.Async.MaxEventAge = *atc.MsgTTL
 	}
@@ -1234,40 +1389,47 @@ func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	if _, _, err := s.lookupFunction(ctx, functionRef{FunctionName: req.FunctionName, Namespace: req.Namespace, Qualifier: req.Qualifier}); err != nil {
-		return nil, err
+		return nil, versionMissing(err, "ResourceNotFound.Function")
 	}
 	fn := str(req.FunctionName)
-	offset, limit, err := paginate(req.Offset, req.Limit, 10000, logMaxLimit)
+	offset, limit, err := paginate(req.Offset, req.Limit, 10000, logMaxLimit, functionLogsPaging)
 	if err != nil {
 		return nil, err
 	}
 	if offset+limit > logMaxLimit {
-		return nil, apiErr("InvalidParameterValue.Limit", "Offset + Limit must not exceed %d", logMaxLimit)
+		// LimitExceeded.Offset: "Offset超出限制" (GetFunctionLogs' list).
+		return nil, apiErr("LimitExceeded.Offset", "Offset + Limit must not exceed %d", logMaxLimit)
 	}
-	// The window: StartTime/EndTime ("%Y-%m-%d %H:%M:%S"), one day by default.
+	// The window: StartTime and EndTime ("%Y-%m-%d %H:%M:%S", a fraction
+	// accepted), at most one day apart ("只能与endtime相差一天之内", SCF API,
+	// GetFunctionLogs); the last day when neither is given. One without the
+	// other is InvalidParameterValue.StartTimeOrEndTime ("需要同时指定开始日期与
+	// 结束日期"), a malformed or inverted one InvalidParameterValue.DateTime
+	// ("DateTime传入错误"): both in GetFunctionLogs' list.
 	now := time.Now()
 	var from, to time.Time
 	if v := str(req.StartTime); v != "" {
 		if from, err = parseSCFTime(v); err != nil {
-			return nil, apiErr("InvalidParameterValue.StartTime", "StartTime %q is not a time such as 2024-05-01 12:00:00", v)
+			return nil, apiErr("InvalidParameterValue.DateTime", "StartTime %q is not a time such as 2024-05-01 12:00:00", v)
 		}
 	}
 	if v := str(req.EndTime); v != "" {
 		if to, err = parseSCFTime(v); err != nil {
-			return nil, apiErr("InvalidParameterValue.EndTime", "EndTime %q is not a time such as 2024-05-01 12:00:00", v)
+			return nil, apiErr("InvalidParameterValue.DateTime", "EndTime %q is not a time such as 2024-05-01 12:00:00", v)
 		}
 	}
 	switch {
 	case from.IsZero() && to.IsZero():
 		to = now
 		from = to.Add(-24 * time.Hour)
-	case from.IsZero():
-		from = to.Add(-24 * time.Hour)
-	case to.IsZero():
-		to = from.Add(24 * time.Hour)
+	case from.IsZero() || to.IsZero():
+		return nil, apiErr("InvalidParameterValue.StartTimeOrEndTime", "StartTime and EndTime go together: give both or neither")
 	}
 	if to.Before(from) {
-		return nil, apiErr("InvalidParameterValue.EndTime", "EndTime is before StartTime")
+		return nil, apiErr("InvalidParameterValue.DateTime", "EndTime is before StartTime")
+	}
+	if to.Sub(from) > 24*time.Hour {
+		return nil, apiErr("InvalidParameterValue.DateTime", "StartTime and EndTime are more than one day apart")
 	}
 	retCode := ""
 	if req.Filter != nil {
@@ -1278,7 +1440,14 @@ func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
 			return nil, apiErr("InvalidParameterValue.RetCode", "Filter.RetCode %q is not not0, is0, TimeLimitExceeded, ResourceLimitExceeded or UserCodeException", retCode)
 		}
 	}
-	desc := !strings.EqualFold(str(req.Order), "asc")
+	var desc bool
+	switch strings.ToLower(str(req.Order)) {
+	case "", "desc":
+		desc = true
+	case "asc":
+	default:
+		return nil, apiErr("InvalidParameterValue.Order", "Order %q is not desc or asc", str(req.Order))
+	}
 	var order store.AttemptOrder
 	switch strings.ToLower(str(req.OrderBy)) {
 	case "", "start_time", "function_name": // function_name: one function here
@@ -1310,11 +1479,17 @@ func (s *Front) getFunctionLogs(ctx context.Context, body []byte) (any, error) {
 	refs := make([]store.LogRef, 0, len(attempts))
 	seen := make(map[string]bool, len(attempts))
 	for _, a := range attempts {
-		e := functionLog{FunctionName: fn, RequestId: a.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1)}
+		// A running attempt: RetCode 2, InvokeFinished 0. An ended one:
+		// InvokeFinished 1, RetCode 0 on success, 3 when terminated
+		// (interrupted), else its status code (logRunning, logInterrupted).
+		e := functionLog{FunctionName: fn, RequestId: a.RequestID, StartTime: formatTime(a.StartedAt), RetryNum: uint64(a.N - 1), RetCode: logRunning}
 		if !a.EndedAt.IsZero() && a.Status.Terminal() {
 			e.InvokeFinished = 1
-			e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), a.DurationMs+1, int64(a.MaxMemoryMB)<<20
+			e.Duration, e.BillDuration, e.MemUsage = float64(a.DurationMs), billDuration(a.DurationMs), int64(a.MaxMemoryMB)<<20
 			e.RetCode = retCodeOf(a.Status, a.ErrorType)
+			if a.Status == event.Terminated {
+				e.RetCode = logInterrupted
+			}
 			if a.Status == event.Succeeded {
 				succeeded = append(succeeded, a.RequestID) // RetMsg is the event's result
 			} else {

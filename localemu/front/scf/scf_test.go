@@ -183,9 +183,10 @@ func TestSCFProtocolErrors(t *testing.T) {
 		{"GetAsyncEventStatus", apiVersion, `{}`, "MissingParameter"},
 		{"GetAsyncEventStatus", apiVersion, `{"InvokeRequestId":"6f1d1f5e-0000-4000-8000-000000000000"}`, "ResourceNotFound.AsyncEvent"},
 		{"CreateFunction", apiVersion, `{"FunctionName":"1bad"}`, "InvalidParameterValue.FunctionName"},
-		{"CreateFunction", apiVersion, `{"FunctionName":"good-name"}`, "MissingParameter"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name"}`, "MissingParameter.Code"},
 		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"CosBucketName":"b"}}`, "UnsupportedOperation"},
-		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"ZipFile":"!!"}}`, "InvalidParameterValue.ZipFile"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"ZipFile":"!!"}}`, "InvalidParameterValue.ZipFileBase64BinasciiError"},
+		{"CreateFunction", apiVersion, `{"FunctionName":"good-name","Code":{"ZipFile":"bm90IGEgemlw"}}`, "InvalidParameterValue.ZipFile"},
 	} {
 		resp := rawSCF(t, url, c.action, c.version, c.body, nil)
 		if got := errorCode(resp); got != c.want {
@@ -202,7 +203,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 		req := scf.NewCreateFunctionRequest()
 		req.FunctionName, req.Handler, req.Runtime = ptr(name), ptr("index.ok"), ptr("Nodejs16.13")
 		req.Code = &scf.Code{ZipFile: ptr(zip)}
-		req.Timeout, req.AsyncRunEnable = ptr(timeout), ptr(async)
+		req.Timeout, req.AsyncRunEnable, req.TraceEnable = ptr(timeout), ptr(async), ptr(async)
 		req.Environment = &scf.Environment{Variables: []*scf.Variable{{Key: ptr("A"), Value: ptr("1")}}}
 		_, err := c.CreateFunction(req)
 		return err
@@ -213,7 +214,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 	if code := sdkCode(t, create("life", "TRUE", 3600)); code != "ResourceInUse.Function" {
 		t.Errorf("second create: %s", code)
 	}
-	if code := sdkCode(t, create("sync-long", "FALSE", 3600)); code != "InvalidParameterValue.Timeout" {
+	if code := sdkCode(t, create("sync-long", "FALSE", 3600)); code != "LimitExceeded.Timeout" {
 		t.Errorf("a 3600 s timeout without async: %s", code)
 	}
 	if code := sdkCode(t, create("bad-async", "MAYBE", 60)); code != "InvalidParameterValue.AsyncRunEnable" {
@@ -234,7 +235,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 	}
 	time.Sleep(settleTime + 50*time.Millisecond)
 	f := get()
-	if f["Status"] != "Active" || f["AsyncRunEnable"] != "TRUE" || f["TraceEnable"] != "FALSE" || f["Timeout"] != 3600.0 || f["Namespace"] != "default" {
+	if f["Status"] != "Active" || f["AsyncRunEnable"] != "TRUE" || f["TraceEnable"] != "TRUE" || f["Timeout"] != 3600.0 || f["Namespace"] != "default" {
 		t.Errorf("GetFunction: %v", f)
 	}
 	if _, err := c.UpdateFunctionConfiguration(upd); err != nil {
@@ -256,7 +257,7 @@ func TestSCFFunctionLifecycle(t *testing.T) {
 	ec := scf.NewUpdateFunctionEventInvokeConfigRequest()
 	ec.FunctionName = ptr("life")
 	ec.AsyncTriggerConfig = &scf.AsyncTriggerConfig{RetryConfig: []*scf.RetryConfig{{RetryNum: ptr(int64(5))}}, MsgTTL: ptr(int64(600))}
-	if _, err := c.UpdateFunctionEventInvokeConfig(ec); sdkCode(t, err) != "InvalidParameterValue.RetryNum" {
+	if _, err := c.UpdateFunctionEventInvokeConfig(ec); sdkCode(t, err) != "LimitExceeded.RetryNum" {
 		t.Errorf("RetryNum 5: %v", err)
 	}
 	ec.AsyncTriggerConfig.RetryConfig[0].RetryNum = ptr(int64(1))
@@ -307,7 +308,7 @@ func TestSCFAsyncEvents(t *testing.T) {
 	req := scf.NewCreateFunctionRequest()
 	req.FunctionName, req.Handler, req.Runtime = ptr("ev"), ptr("index.ok"), ptr("Nodejs16.13")
 	req.Code = &scf.Code{ZipFile: ptr(base64.StdEncoding.EncodeToString(emutest.CodeZip(t)))}
-	req.Timeout, req.AsyncRunEnable = ptr(int64(60)), ptr("TRUE")
+	req.Timeout, req.AsyncRunEnable, req.TraceEnable = ptr(int64(60)), ptr("TRUE"), ptr("TRUE")
 	if _, err := c.CreateFunction(req); err != nil {
 		t.Fatal(err)
 	}
@@ -342,8 +343,9 @@ func TestSCFAsyncEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	micro := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$`)
-	if *l.Response.TotalCount != 1 || !micro.MatchString(*l.Response.EventList[0].StartTime) || !micro.MatchString(*l.Response.EventList[0].EndTime) ||
+	// Milliseconds, as in the API's example ("2020-12-01 08:35:00.000").
+	milli := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$`)
+	if *l.Response.TotalCount != 1 || !milli.MatchString(*l.Response.EventList[0].StartTime) || !milli.MatchString(*l.Response.EventList[0].EndTime) ||
 		*l.Response.EventList[0].Qualifier != latest {
 		t.Errorf("ListAsyncEvents: %d, %+v", *l.Response.TotalCount, l.Response.EventList)
 	}
