@@ -581,6 +581,11 @@ func (b *builder) awsAsync(fv *value, path string) Async {
 				if n, ok := b.integer(v, q); ok && b.inRange(v, q, n, 1, awsMaxDurableTimeout, "for a durable execution, in seconds") {
 					d.ExecutionTimeout = n
 				}
+			} else {
+				// Lambda refuses a DurableConfig without it (developer guide,
+				// Configure Lambda durable functions: "ExecutionTimeout –
+				// Required"; AWS::Lambda::Function DurableConfig).
+				b.deployf(dc, joinPath(p, "executionTimeout"), "executionTimeout is required: how long a durable execution may run, in seconds (1-%d)", awsMaxDurableTimeout)
 			}
 			if v := dc.get("retentionPeriodInDays"); !v.isNull() {
 				q := joinPath(p, "retentionPeriodInDays")
@@ -643,7 +648,7 @@ func cfnFunction(v *value) string {
 func (b *builder) tencentAsync(fv *value, path string) Async {
 	var a Async
 	a.Enabled, _ = b.boolean(fv.get("asyncRunEnable"), joinPath(path, "asyncRunEnable"))
-	a.Trace, _ = b.boolean(fv.get("traceEnable"), joinPath(path, "traceEnable"))
+	a.Trace, a.TraceSet = b.boolean(fv.get("traceEnable"), joinPath(path, "traceEnable"))
 	if v := fv.get("retryNum"); !v.isNull() {
 		p := joinPath(path, "retryNum")
 		if n, ok := b.integer(v, p); ok && b.inRange(v, p, n, 0, scfMaxRetries, "for retryNum") {

@@ -59,7 +59,7 @@ func TestCorpusModel(t *testing.T) {
 			t.Errorf("service = %+v", s)
 		}
 		f := fn(t, s, "COSWorkflowFfmpegTranscode")
-		want := Async{Enabled: true, Trace: true}
+		want := Async{Enabled: true, Trace: true, TraceSet: true}
 		if !reflect.DeepEqual(f.Async, want) || f.Timeout != 86400 || f.Runtime != "Nodejs12.16" || f.MemorySize != 1024 ||
 			f.DeployedName != "COSWorkflowFfmpegTranscode" || f.Handler != "index.main_handler" || f.Package.Src != "./src" {
 			t.Errorf("function = %+v", f)

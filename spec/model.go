@@ -56,6 +56,8 @@ type Function struct {
 type Async struct {
 	Enabled bool // Tencent asyncRunEnable
 	Trace   bool // Tencent traceEnable
+	// TraceSet: traceEnable was given; without it, Tracking is Enabled.
+	TraceSet bool
 	// RetryAttempts: AWS maximumRetryAttempts (0-2), Tencent retryNum; nil = provider default.
 	RetryAttempts *int
 	// MaxEventAge in seconds: AWS maximumEventAge (60-21600), Tencent msgTTL; 0 = provider default.
@@ -88,4 +90,15 @@ func (s *Service) FunctionNames() []string {
 		names[i] = f.Name
 	}
 	return names
+}
+
+// Tracking is whether an SCF function has event tracking (TraceEnable):
+// traceEnable when given, else asyncRunEnable. SCF keeps async events (for
+// ListAsyncEvents, GetAsyncEventStatus, TerminateAsyncEvent) only for
+// functions with tracking on.
+func (a Async) Tracking() bool {
+	if a.TraceSet {
+		return a.Trace
+	}
+	return a.Enabled
 }

@@ -50,7 +50,7 @@ functions:
 			t.Errorf("stage %q region %q", s.Stage, s.Region)
 		}
 		long := fn(t, s, "long")
-		want := Async{Enabled: true, RetryAttempts: intp(1), MaxEventAge: 3600}
+		want := Async{Enabled: true, TraceSet: true, RetryAttempts: intp(1), MaxEventAge: 3600} // traceEnable: "false" given
 		if !reflect.DeepEqual(long.Async, want) || long.Timeout != 86400 || long.MemorySize != 1024 || long.Runtime != "Nodejs16.13" ||
 			long.DeployedName != "svc-dev-long" {
 			t.Errorf("long = %+v", long)
@@ -211,5 +211,22 @@ functions:
 	j2, _ := l2.JSON()
 	if string(j2) != string(j) {
 		t.Errorf("YAML round trip changed the document:\n%s\nvs\n%s", j2, j)
+	}
+}
+
+// SCF event tracking defaults to async run mode; a given traceEnable wins.
+func TestTencentTrackingDefault(t *testing.T) {
+	for _, c := range []struct {
+		a    Async
+		want bool
+	}{
+		{Async{Enabled: true}, true},
+		{Async{}, false},
+		{Async{Enabled: true, TraceSet: true}, false},
+		{Async{Trace: true, TraceSet: true}, true},
+	} {
+		if got := c.a.Tracking(); got != c.want {
+			t.Errorf("%+v: Tracking %t, want %t", c.a, got, c.want)
+		}
 	}
 }

@@ -51,6 +51,40 @@ type logEntry struct {
 	log       string
 }
 
+// Codes of FunctionLog (SCF API, models.go): RetCode "0 表示执行成功，2表示
+// 函数运行中，3表示函数执行中断，其他值表示失败"; InvokeFinished "如果是 1 表示
+// 执行结束，其他值表示调用异常".
+const (
+	retCodeRunning     = 2
+	invokeFinishedDone = 1
+)
+
+// over tells whether an execution has ended, so that its log grows no more:
+// InvokeFinished 1 (ended), or any other InvokeFinished (an invocation
+// exception) with a RetCode that is not 2 (running) — an interrupted one (3)
+// or a failure. An entry without either is taken as running.
+func over(invokeFinished, retCode *int64) bool {
+	if invokeFinished != nil && *invokeFinished == invokeFinishedDone {
+		return true
+	}
+	return retCode != nil && *retCode != retCodeRunning
+}
+
+func newLogEntry(d *scf.FunctionLog) *logEntry {
+	e := &logEntry{requestID: s(d.RequestId), retMsg: s(d.RetMsg), log: s(d.Log), finished: over(d.InvokeFinished, d.RetCode)}
+	e.start, _ = parseTime(s(d.StartTime))
+	if d.RetryNum != nil {
+		e.retryNum = *d.RetryNum
+	}
+	if d.Duration != nil {
+		e.duration = *d.Duration
+	}
+	if d.MemUsage != nil {
+		e.memUsage = *d.MemUsage
+	}
+	return e
+}
+
 func (e *logEntry) key() string { return e.requestID + "/" + strconv.FormatUint(e.retryNum, 10) }
 
 // fetchLogs reads every entry that started in [from, to], oldest first.
@@ -76,22 +110,9 @@ func (p *Provider) fetchLogs(ctx context.Context, fn, requestID string, from, to
 			return nil, fmt.Errorf("tencent: GetFunctionLogs: empty answer")
 		}
 		for _, d := range resp.Response.Data {
-			if d == nil {
-				continue
+			if d != nil {
+				out = append(out, newLogEntry(d))
 			}
-			e := &logEntry{requestID: s(d.RequestId), retMsg: s(d.RetMsg), log: s(d.Log)}
-			e.start, _ = parseTime(s(d.StartTime))
-			if d.RetryNum != nil {
-				e.retryNum = *d.RetryNum
-			}
-			e.finished = d.InvokeFinished != nil && *d.InvokeFinished == 1
-			if d.Duration != nil {
-				e.duration = *d.Duration
-			}
-			if d.MemUsage != nil {
-				e.memUsage = *d.MemUsage
-			}
-			out = append(out, e)
 		}
 		offset += len(resp.Response.Data)
 		total := 0

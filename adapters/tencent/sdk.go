@@ -136,6 +136,7 @@ type getFunctionResponse struct {
 		FunctionVersion *string `json:"FunctionVersion,omitempty"`
 		Status          *string `json:"Status,omitempty"`
 		StatusDesc      *string `json:"StatusDesc,omitempty"`
+		Runtime         *string `json:"Runtime,omitempty"`
 		AsyncRunEnable  *string `json:"AsyncRunEnable,omitempty"`
 		TraceEnable     *string `json:"TraceEnable,omitempty"`
 		StatusReasons   []*struct {

@@ -203,7 +203,7 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		if fn.Description != "" {
 			req.Description = ptr(fn.Description)
 		}
-		req.AsyncRunEnable, req.TraceEnable = flag(fn.Async.Enabled), flag(fn.Async.Trace)
+		req.AsyncRunEnable, req.TraceEnable = flag(fn.Async.Enabled), flag(fn.Async.Tracking())
 		if err := p.call(ctx, "CreateFunction", func(c *scf.Client) error { _, err := c.CreateFunction(req); return err }); err != nil {
 			return adapters.Deployment{}, err
 		}
@@ -215,6 +215,17 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		if was := strings.EqualFold(s(cur.Response.AsyncRunEnable), "TRUE"); was != fn.Async.Enabled {
 			return adapters.Deployment{}, fmt.Errorf("tencent: %s: asyncRunEnable is %t in serverless.yml but the deployed function was created with %t; "+
 				"SCF fixes async run mode at creation, so remove the function (asyncfn remove -f %s) and deploy again", name, fn.Async.Enabled, was, fn.Name)
+		}
+		// Runtime and event tracking are chosen at creation as well
+		// (UpdateFunctionConfiguration takes no TraceEnable and keeps the
+		// Runtime): a change needs the function created again.
+		if was := s(cur.Response.Runtime); was != "" && was != fn.Runtime {
+			return adapters.Deployment{}, fmt.Errorf("tencent: %s: runtime is %s in serverless.yml but the deployed function runs %s; "+
+				"SCF fixes the runtime at creation, so remove the function (asyncfn remove -f %s) and deploy again", name, fn.Runtime, was, fn.Name)
+		}
+		if was := strings.EqualFold(s(cur.Response.TraceEnable), "TRUE"); was != fn.Async.Tracking() {
+			return adapters.Deployment{}, fmt.Errorf("tencent: %s: traceEnable is %t for serverless.yml (it defaults to asyncRunEnable) but the deployed function was created with %t; "+
+				"SCF fixes event tracking at creation, so remove the function (asyncfn remove -f %s) and deploy again", name, fn.Async.Tracking(), was, fn.Name)
 		}
 		if err := p.waitActive(ctx, name); err != nil {
 			return adapters.Deployment{}, err
@@ -232,7 +243,9 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		fmt.Fprintf(p.progress, "tencent: %s: updating configuration\n", name)
 		ureq := scf.NewUpdateFunctionConfigurationRequest()
 		ureq.FunctionName, ureq.Namespace = ptr(name), ptr(namespace)
-		ureq.Runtime, ureq.Description = ptr(fn.Runtime), ptr(fn.Description)
+		// No Runtime: "函数运行环境，创建时指定，目前不支持修改" (SCF API,
+		// UpdateFunctionConfiguration); a changed runtime was refused above.
+		ureq.Description = ptr(fn.Description)
 		ureq.MemorySize, ureq.Timeout = ptr(int64(fn.MemorySize)), ptr(int64(fn.Timeout))
 		ureq.Environment = environment(fn.Environment)
 		if err := p.call(ctx, "UpdateFunctionConfiguration", func(c *scf.Client) error { _, err := c.UpdateFunctionConfiguration(ureq); return err }); err != nil {

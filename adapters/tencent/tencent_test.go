@@ -155,12 +155,12 @@ func (f *fakeLogs) set(entries ...map[string]any) {
 }
 
 func entry(id string, retry int, start time.Time, finished bool, log string) map[string]any {
-	fin := 0
+	fin, code := 0, 2 // running (SCF API, FunctionLog.RetCode)
 	if finished {
-		fin = 1
+		fin, code = 1, 0
 	}
-	return map[string]any{"RequestId": id, "RetryNum": retry, "StartTime": start.In(scfZone()).Format("2006-01-02 15:04:05.000000"),
-		"InvokeFinished": fin, "Log": log, "FunctionName": "f"}
+	return map[string]any{"RequestId": id, "RetryNum": retry, "StartTime": start.In(scfZone()).Format("2006-01-02 15:04:05.000"),
+		"InvokeFinished": fin, "RetCode": code, "Log": log, "FunctionName": "f"}
 }
 
 // TestTailNoDuplicatesNoGaps follows growing log entries across polls: lines
@@ -227,5 +227,72 @@ func TestListRequestSendsBothBounds(t *testing.T) {
 	}
 	if iv := listRequest("fn", adapters.EventQuery{}).StartTimeInterval; iv != nil {
 		t.Errorf("no bounds: interval %+v, want none", iv)
+	}
+}
+
+// The end of an execution, as GetFunctionLogs documents its codes: RetCode 2
+// is running, 3 interrupted, other non-zero values failures; InvokeFinished 1
+// is ended, anything else an invocation exception (SCF API, FunctionLog).
+func TestExecutionEndFromRetCodeAndInvokeFinished(t *testing.T) {
+	n := func(v int64) *int64 { return &v }
+	for _, c := range []struct {
+		invokeFinished, retCode *int64
+		over                    bool
+	}{
+		{n(1), n(0), true},   // succeeded
+		{n(1), n(433), true}, // failed (timeout)
+		{n(1), n(3), true},   // interrupted
+		{n(0), n(2), false},  // running
+		{nil, n(2), false},   // running
+		{n(0), n(3), true},   // interrupted, reported as an invocation exception
+		{n(0), n(439), true}, // invocation exception with a failure code
+		{n(-1), n(0), true},  // invocation exception
+		{nil, nil, false},    // nothing said: still running
+		{n(1), nil, true},    // ended
+	} {
+		if got := over(c.invokeFinished, c.retCode); got != c.over {
+			t.Errorf("InvokeFinished %v RetCode %v: over %t, want %t", deref(c.invokeFinished), deref(c.retCode), got, c.over)
+		}
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// An interrupted execution (RetCode 3 with InvokeFinished 0) ends the tail's
+// wait for it: its last line, without a newline, is emitted, and the entry
+// is not read again as running.
+func TestTailEndsAtAnInterruptedExecution(t *testing.T) {
+	fake := &fakeLogs{}
+	ts := httptest.NewServer(fake)
+	defer ts.Close()
+	p, err := New(&spec.Service{Provider: spec.Provider{Name: "tencent"}}, Options{Endpoint: ts.URL, PollInterval: 10 * time.Millisecond, Getenv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := p.Logs(ctx, adapters.LogQuery{Function: "f", Tail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupted := entry("a", 0, now, false, "a1\nkilled mid-line")
+	interrupted["RetCode"] = 3
+	fake.set(interrupted)
+	var got []string
+	for len(got) < 2 {
+		l, err := st.Next(ctx)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, l.Text)
+	}
+	if strings.Join(got, "|") != "a1|killed mid-line" {
+		t.Errorf("lines %q", got)
 	}
 }
