@@ -1,14 +1,16 @@
 package e2e
 
-// The aws adapter against a *plain* (non-durable) Lambda function.
+// The aws adapter against a *plain* (non-durable) Lambda function, under
+// CloudWatch's conditions.
 //
-// The emulator reports every function as durable, so on its own it never
-// exercises the adapter's other path: event status derived from CloudWatch
-// Logs, and a Terminate that has to say Lambda cannot stop the invoke. Here
-// an HTTP proxy stands in front of a live emulator and answers as AWS does
-// for a function created without DurableConfig. Nothing is mocked above the
-// HTTP boundary: the adapter, the SDK, SigV4 signing and the emulator's real
-// functions, retries, timeouts and log lines all take part.
+// The emulator models plain functions as Lambda does (no DurableConfig, no
+// durable executions), and the conformance suite runs the adapter's plain
+// path against it directly. Here an HTTP proxy in front of a live emulator
+// adds what a loopback emulator lacks: CloudWatch Logs' ingestion lag, a
+// principal without logs:StartLiveTail, and a record of every durable-API
+// call, which the adapter must never make for a plain function. Nothing is
+// mocked above the HTTP boundary: the adapter, the SDK, SigV4 signing and
+// the emulator's real functions, retries, timeouts and log lines take part.
 
 import (
 	"bufio"
@@ -76,12 +78,11 @@ func (p *plainLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// GetDurableExecution, StopDurableExecution) for a function without
 		// DurableConfig. AWS documents the operations' errors
 		// (InvalidParameterValueException 400, ResourceNotFoundException 404,
-		// ...) but not which one a plain function gets; we answer 400
-		// InvalidParameterValueException, Lambda's answer for a request that
-		// does not fit the function's configuration, in Lambda's REST error
-		// shape (x-amzn-ErrorType plus {"Type":"User","message":...}). The
-		// adapter must not depend on the choice: it must not call these
-		// routes for a plain function at all, which the test checks.
+		// ...) but not which one a plain function gets (the emulator lists
+		// none); here it is a 400 InvalidParameterValueException in Lambda's
+		// REST error shape. The adapter must not depend on the choice: it
+		// must not call these routes for a plain function at all, which the
+		// test checks.
 		p.mu.Lock()
 		p.durable = append(p.durable, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
@@ -131,20 +132,9 @@ func (p *plainLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	lambdaAPI := strings.HasPrefix(r.URL.Path, "/2015-03-31/functions")
-	invoke := lambdaAPI && strings.HasSuffix(r.URL.Path, "/invocations")
-	if lambdaAPI && !invoke && res.StatusCode < 300 && len(resBody) > 0 {
-		// GetFunction, GetFunctionConfiguration, CreateFunction,
-		// UpdateFunction*, ListFunctions: a plain function's configuration
-		// has no DurableConfig.
-		resBody = withoutDurableConfig(resBody)
-	}
 	for k, vs := range res.Header {
 		if strings.EqualFold(k, "Content-Length") {
 			continue
-		}
-		if invoke && strings.EqualFold(k, "X-Amz-Durable-Execution-Arn") {
-			continue // only durable functions' invokes start an execution
 		}
 		w.Header()[k] = vs
 	}
@@ -179,36 +169,6 @@ func (p *plainLambda) withIngestionLag(body []byte) []byte {
 		}
 	}
 	out, err := json.Marshal(in)
-	if err != nil {
-		return body
-	}
-	return out
-}
-
-// withoutDurableConfig removes every DurableConfig member from a JSON answer.
-func withoutDurableConfig(body []byte) []byte {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return body
-	}
-	var strip func(any)
-	strip = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			delete(x, "DurableConfig")
-			for _, c := range x {
-				strip(c)
-			}
-		case []any:
-			for _, c := range x {
-				strip(c)
-			}
-		}
-	}
-	strip(v)
-	out, err := json.Marshal(v)
 	if err != nil {
 		return body
 	}
@@ -414,9 +374,14 @@ func (f *plainFixture) succeeded(t *testing.T) {
 
 func (f *plainFixture) failed(t *testing.T) {
 	id := f.invoke(t, "fail", `{"tag": "plain"}`)
+	premature := false
 	ev := f.waitEvent(t, "fail", id, "FAILED after 2 attempts", nil, func(ev adapters.Event) bool {
+		premature = premature || ev.Status == event.Failed && ev.Attempts < 2
 		return ev.Status == event.Failed && ev.Attempts == 2
 	})
+	if premature {
+		t.Error("FAILED was shown after the first attempt, while its retry (maximumRetryAttempts 1) was still due")
+	}
 	if ev.ErrorType != "Error" || !strings.Contains(ev.ErrorMessage, "boom plain") {
 		t.Errorf("error %q: %q", ev.ErrorType, ev.ErrorMessage)
 	}

@@ -28,7 +28,7 @@ var noEnv = conformance.NoEnv
 func TestConformanceBinary(t *testing.T) {
 	needNode(t)
 	emu := startLocal(t, freePort(t), t.TempDir())
-	for _, target := range []conformance.Target{conformance.Local(emu.url), conformance.Tencent(emu.url), conformance.AWS(emu.url)} {
+	for _, target := range []conformance.Target{conformance.Local(emu.url), conformance.Tencent(emu.url), conformance.AWS(emu.url), conformance.AWSDurable(emu.url)} {
 		t.Run(target.Name, func(t *testing.T) {
 			t.Parallel()
 			conformance.Run(t, target)

@@ -492,6 +492,19 @@ func (e *Engine) Function(ctx context.Context, name string) (store.Function, *Fu
 	return f, cfg, err
 }
 
+// DeployedConfig returns the configuration of the function's latest
+// version from memory, without reading the store: what a front needs on the
+// invoke path (is it durable, its region). The config is shared and must not
+// be changed; ok is false for a function that is not deployed.
+func (e *Engine) DeployedConfig(name string) (cfg *FunctionConfig, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if fs := e.fns[name]; fs != nil && fs.cfg != nil {
+		return fs.cfg, true
+	}
+	return nil, false
+}
+
 // Functions lists the latest version of every function.
 func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
 	return e.store.ListFunctions(ctx)

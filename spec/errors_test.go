@@ -34,6 +34,7 @@ var badInputs = []badInput{
 	{"missing component handler", "component: scf\nname: n\ninputs:\n  src: ./src\n", 4, 3, "inputs.handler", "handler is required"},
 	{"scf memory", "component: scf\nname: job\ninputs:\n  handler: i.h\n  memorySize: 200\n", 5, 15, "inputs.memorySize", "200 is not an SCF memory size: 64, or 128 to 3072 in steps of 128 (MB)"},
 	{"aws memory", "service: s\nprovider:\n  name: aws\n  memorySize: 64\nfunctions:\n  f:\n    handler: h.h\n", 4, 15, "provider.memorySize", "64 is below 128 (the minimum for AWS Lambda memorySize, in MB)"},
+	{"durable without executionTimeout", "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: h.h\n    durableConfig:\n      retentionPeriodInDays: 7\n", 8, 7, "functions.f.durableConfig.executionTimeout", "executionTimeout is required"},
 	{"retries", "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: h.h\n    maximumRetryAttempts: 3\n", 7, 27, "functions.f.maximumRetryAttempts", "3 exceeds 2"},
 	{"event age", "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: h.h\n    maximumEventAge: 30\n", 7, 22, "functions.f.maximumEventAge", "30 is below 60"},
 	{"msgTTL", "component: scf\nname: job\ninputs:\n  handler: i.h\n  msgTTL: 30000\n", 5, 11, "inputs.msgTTL", "30000 exceeds 21600"},

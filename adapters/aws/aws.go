@@ -5,10 +5,11 @@
 // serves those APIs, through an endpoint override.
 //
 // Plain Lambda gives an async invoke nothing but a request id. Where a
-// function is durable (it reports a DurableConfig, as every function of the
-// emulator does) events are its durable executions; otherwise their status is
-// derived from the function's CloudWatch log lines, which is eventually
-// consistent (lines arrive seconds after they are written).
+// function is durable (created with a DurableConfig, which it then reports)
+// events are its durable executions; otherwise their status is derived from
+// the function's CloudWatch log lines, which is eventually consistent (lines
+// arrive seconds after they are written). The emulator models both kinds as
+// Lambda does, so both paths run against it.
 package aws
 
 import (
@@ -64,6 +65,10 @@ type Provider struct {
 
 	mu  sync.Mutex
 	fns map[string]fnInfo // GetFunctionConfiguration answers, by function name
+	// arns holds the durable execution ARNs this provider has seen
+	// (from an invoke's answer or a list), by execution id, name and invoke
+	// request id: Lambda finds an execution by its whole ARN only.
+	arns map[string]string
 }
 
 var _ adapters.Provider = (*Provider)(nil)
@@ -72,6 +77,10 @@ var _ adapters.Provider = (*Provider)(nil)
 type fnInfo struct {
 	arn     string // unqualified function ARN
 	durable bool   // it has a DurableConfig: its async invokes are durable executions
+	// For a plain function, its async retry policy: a failed attempt with
+	// retries left is not the event's end (see tracker.awaitRetries).
+	retries int
+	maxAge  time.Duration
 }
 
 // placeholderKey is the access key used against a loopback endpoint when
@@ -114,7 +123,7 @@ func New(ctx context.Context, svc *spec.Service, opts Options) (*Provider, error
 	if err != nil {
 		return nil, fmt.Errorf("aws: load configuration: %w", err)
 	}
-	p := &Provider{svc: svc, progress: opts.Progress, poll: opts.PollInterval, fns: map[string]fnInfo{}}
+	p := &Provider{svc: svc, progress: opts.Progress, poll: opts.PollInterval, fns: map[string]fnInfo{}, arns: map[string]string{}}
 	if p.progress == nil {
 		p.progress = io.Discard
 	}
@@ -202,10 +211,42 @@ func (p *Provider) function(ctx context.Context, fn string) (fnInfo, error) {
 		return fnInfo{}, apiError("GetFunctionConfiguration "+fn, err)
 	}
 	info = fnInfo{arn: aws.ToString(out.FunctionArn), durable: out.DurableConfig != nil}
+	if !info.durable {
+		if info.retries, info.maxAge, err = p.retryPolicy(ctx, fn); err != nil {
+			return fnInfo{}, err
+		}
+	}
 	p.mu.Lock()
 	p.fns[fn] = info
 	p.mu.Unlock()
 	return info, nil
+}
+
+// Lambda's defaults for an asynchronous invocation without an event invoke
+// configuration (developer guide, Configuring error handling for
+// asynchronous invocation: two retries, events kept up to six hours).
+const (
+	defaultRetryAttempts = 2
+	defaultMaxEventAge   = 6 * time.Hour
+)
+
+// retryPolicy reads fn's MaximumRetryAttempts and MaximumEventAgeInSeconds.
+func (p *Provider) retryPolicy(ctx context.Context, fn string) (int, time.Duration, error) {
+	retries, age := defaultRetryAttempts, defaultMaxEventAge
+	out, err := p.lambda.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String(fn)})
+	switch {
+	case isNotFound(err):
+		return retries, age, nil
+	case err != nil:
+		return 0, 0, apiError("GetFunctionEventInvokeConfig "+fn, err)
+	}
+	if out.MaximumRetryAttempts != nil {
+		retries = int(*out.MaximumRetryAttempts)
+	}
+	if out.MaximumEventAgeInSeconds != nil {
+		age = time.Duration(*out.MaximumEventAgeInSeconds) * time.Second
+	}
+	return retries, age, nil
 }
 
 func (p *Provider) forget(fn string) {
@@ -254,16 +295,15 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 	}
 	var durable *types.DurableConfig
 	if d := fn.Async.Durable; d != nil {
-		durable = &types.DurableConfig{}
-		if d.ExecutionTimeout > 0 {
-			durable.ExecutionTimeout = int32p(d.ExecutionTimeout)
-		}
+		// ExecutionTimeout is required (spec refuses a durableConfig
+		// without it); RetentionPeriodInDays defaults to 14 days.
+		durable = &types.DurableConfig{ExecutionTimeout: int32p(d.ExecutionTimeout)}
 		if d.RetentionPeriodInDays > 0 {
 			durable.RetentionPeriodInDays = int32p(d.RetentionPeriodInDays)
 		}
 	}
 	dep := adapters.Deployment{Function: name, Version: "$LATEST"}
-	_, err = p.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	cur, err := p.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
 	switch {
 	case isNotFound(err):
 		fmt.Fprintf(p.progress, "aws: creating function %s\n", name)
@@ -281,6 +321,15 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 	case err != nil:
 		return dep, apiError("GetFunction "+name, err)
 	default:
+		// "You can only enable durable execution when creating a function.
+		// You cannot enable it on existing functions." (Lambda developer
+		// guide, Configure Lambda durable functions.) Like SCF's async run
+		// mode, a change must not be ignored: stop before changing anything.
+		if was := cur.Configuration != nil && cur.Configuration.DurableConfig != nil; was != (durable != nil) {
+			return dep, fmt.Errorf("aws: %s: durableConfig is %s in %s but the deployed function was created %s; "+
+				"Lambda sets durableConfig only when a function is created, so remove the function (asyncfn remove -f %s) and deploy again",
+				name, declared(durable != nil), p.file(), withOrWithout(was), fn.Name)
+		}
 		fmt.Fprintf(p.progress, "aws: updating code of %s\n", name)
 		if _, err := p.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: code.Zip}); err != nil {
 			return dep, apiError("UpdateFunctionCode "+name, err)
@@ -323,6 +372,20 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		}
 	}
 	return dep, nil
+}
+
+func declared(yes bool) string {
+	if yes {
+		return "declared"
+	}
+	return "not declared"
+}
+
+func withOrWithout(durable bool) string {
+	if durable {
+		return "with one"
+	}
+	return "without one"
 }
 
 // retryRole retries f while Lambda says the role cannot be assumed yet: a
@@ -410,12 +473,25 @@ func (p *Provider) Remove(ctx context.Context, fn string) error {
 	return nil
 }
 
+// durableQualifier is what a durable function is invoked as when no
+// qualifier is given. Lambda refuses an unqualified invoke of a durable
+// function ("You cannot invoke a durable function using an unqualified
+// ARN"); its developer guide (Invoking durable Lambda functions) accepts a
+// version, an alias or $LATEST, and recommends a published version or an
+// alias for production. asyncfn deploys $LATEST, so it invokes $LATEST;
+// invoke --qualifier names another.
+const durableQualifier = "$LATEST"
+
 // Invoke calls Lambda's Invoke: Event for async (202 and a request id),
-// RequestResponse otherwise.
+// RequestResponse otherwise. A durable function is invoked qualified.
 func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts adapters.InvokeOptions) (adapters.Invocation, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: payload, InvocationType: types.InvocationTypeRequestResponse}
 	if opts.Qualifier != "" {
 		in.Qualifier = aws.String(opts.Qualifier)
+	} else if info, err := p.function(ctx, fn); err == nil && info.durable {
+		in.Qualifier = aws.String(durableQualifier)
+	} else if err != nil && !isNotFound(err) {
+		return adapters.Invocation{}, err
 	}
 	if opts.Async {
 		in.InvocationType = types.InvocationTypeEvent
@@ -431,6 +507,9 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 	}
 	inv := adapters.Invocation{ExecutionARN: aws.ToString(out.DurableExecutionArn)}
 	inv.RequestID, _ = awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	if inv.ExecutionARN != "" {
+		p.remember(inv.ExecutionARN, inv.RequestID)
+	}
 	if opts.Async {
 		inv.Status = event.Queued
 		return inv, nil
@@ -464,14 +543,72 @@ func (p *Provider) Invoke(ctx context.Context, fn string, payload []byte, opts a
 	return inv, nil
 }
 
-// executionARN is the durable execution ARN of an event. A full ARN passes
-// through; a request id is placed where Lambda puts an unnamed execution's
-// name and id.
-func executionARN(fnARN, requestID string) string {
-	if strings.HasPrefix(requestID, "arn:") {
-		return requestID
+// remember keeps an execution's ARN under its id, its name and any other
+// key given (the request id of the invoke that started it).
+func (p *Provider) remember(arn string, keys ...string) {
+	name, id, ok := executionNameAndID(arn)
+	if !ok {
+		return
 	}
-	return fnARN + ":$LATEST/durable-execution/" + requestID + "/" + requestID
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range append(keys, name, id) {
+		if k != "" {
+			p.arns[k] = arn
+		}
+	}
+}
+
+// executionNameAndID returns the name and the id at the end of an execution
+// ARN (Lambda API reference, Execution: DurableExecutionArn
+// arn:...:function:<name>:<qualifier>/durable-execution/<name>/<id>).
+func executionNameAndID(arn string) (name, id string, ok bool) {
+	_, tail, found := strings.Cut(arn, "/durable-execution/")
+	if !found {
+		return "", "", false
+	}
+	name, id, found = strings.Cut(tail, "/")
+	if !found || name == "" || id == "" {
+		return "", "", false
+	}
+	return name, id, true
+}
+
+// executionARN finds the ARN of fn's durable execution that id names: an
+// ARN itself, or an execution id, execution name or invoke request id this
+// provider has seen, or failing that one Lambda lists — by name first (one
+// call), then among all of fn's executions by id. Lambda matches the whole
+// ARN (qualifier and name included), so it is never rebuilt from an id.
+func (p *Provider) executionARN(ctx context.Context, fn, id string) (string, error) {
+	if strings.HasPrefix(id, "arn:") {
+		return id, nil
+	}
+	p.mu.Lock()
+	arn, ok := p.arns[id]
+	p.mu.Unlock()
+	if ok {
+		return arn, nil
+	}
+	byName, err := p.lambda.ListDurableExecutionsByFunction(ctx, &lambda.ListDurableExecutionsByFunctionInput{FunctionName: aws.String(fn), DurableExecutionName: aws.String(id)})
+	if err != nil {
+		return "", apiError("ListDurableExecutionsByFunction "+fn, err)
+	}
+	for _, x := range byName.DurableExecutions {
+		p.remember(aws.ToString(x.DurableExecutionArn))
+	}
+	if len(byName.DurableExecutions) == 0 {
+		// executions remembers every ARN it lists.
+		if _, err := p.executions(ctx, fn, adapters.EventQuery{}); err != nil {
+			return "", err
+		}
+	}
+	p.mu.Lock()
+	arn, ok = p.arns[id]
+	p.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("%w: no durable execution %s of %s", adapters.ErrNotFound, id, fn)
+	}
+	return arn, nil
 }
 
 // requestIDOf returns the execution id at the end of an execution ARN.
@@ -506,10 +643,13 @@ func toDurableStatuses(sts []event.Status) []types.ExecutionStatus {
 	return out
 }
 
-// executions lists every durable execution of fn that matches q (all pages).
+// executions lists every durable execution of fn that matches q (all
+// pages), oldest first or, with q.Desc, newest first. The order is made
+// here: Lambda's ReverseOrder is documented both ways (API reference:
+// "Set to true to return results in reverse chronological order"; elsewhere
+// the default is given as newest first), and every page is read anyway.
 func (p *Provider) executions(ctx context.Context, fn string, q adapters.EventQuery) ([]types.Execution, error) {
-	in := &lambda.ListDurableExecutionsByFunctionInput{FunctionName: aws.String(fn), Statuses: toDurableStatuses(q.Statuses),
-		ReverseOrder: aws.Bool(q.Desc), MaxItems: 1000}
+	in := &lambda.ListDurableExecutionsByFunctionInput{FunctionName: aws.String(fn), Statuses: toDurableStatuses(q.Statuses), MaxItems: 1000}
 	if !q.Since.IsZero() {
 		in.StartedAfter = aws.Time(q.Since)
 	}
@@ -525,6 +665,16 @@ func (p *Provider) executions(ctx context.Context, fn string, q adapters.EventQu
 		}
 		all = append(all, page.DurableExecutions...)
 	}
+	for _, x := range all {
+		p.remember(aws.ToString(x.DurableExecutionArn))
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := aws.ToTime(all[i].StartTimestamp), aws.ToTime(all[j].StartTimestamp)
+		if q.Desc {
+			return a.After(b)
+		}
+		return a.Before(b)
+	})
 	return all, nil
 }
 
@@ -555,7 +705,7 @@ func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery)
 			evs = append(evs, executionEvent(fn, x))
 		}
 	} else {
-		if evs, err = p.logEvents(ctx, fn, q); err != nil {
+		if evs, err = p.logEvents(ctx, fn, info, q); err != nil {
 			return adapters.EventPage{}, err
 		}
 	}
@@ -628,9 +778,13 @@ func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Ev
 		return adapters.Event{}, err
 	}
 	if !info.durable {
-		return p.logEvent(ctx, fn, requestID)
+		return p.logEvent(ctx, fn, info, requestID)
 	}
-	out, err := p.lambda.GetDurableExecution(ctx, &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(executionARN(info.arn, requestID)),
+	arn, err := p.executionARN(ctx, fn, requestID)
+	if err != nil {
+		return adapters.Event{}, err
+	}
+	out, err := p.lambda.GetDurableExecution(ctx, &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn),
 		IncludeExecutionData: aws.Bool(true)})
 	if err != nil {
 		return adapters.Event{}, apiError("GetDurableExecution "+requestID, err)
@@ -679,7 +833,11 @@ func (p *Provider) Terminate(ctx context.Context, fn, requestID string, grace ti
 		// key (SIGTERM first, SIGKILL after grace); Lambda keeps it as data.
 		stop.ErrorData = aws.String(fmt.Sprintf(`{"asyncfnGraceMs":%d}`, grace.Milliseconds()))
 	}
-	if _, err := p.lambda.StopDurableExecution(ctx, &lambda.StopDurableExecutionInput{DurableExecutionArn: aws.String(executionARN(info.arn, requestID)),
+	arn, err := p.executionARN(ctx, fn, requestID)
+	if err != nil {
+		return err
+	}
+	if _, err := p.lambda.StopDurableExecution(ctx, &lambda.StopDurableExecutionInput{DurableExecutionArn: aws.String(arn),
 		Error: stop}); err != nil {
 		return apiError("StopDurableExecution "+requestID, err)
 	}

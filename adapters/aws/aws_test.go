@@ -12,33 +12,25 @@ import (
 
 const fnARN = "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-a"
 
-func TestExecutionARN(t *testing.T) {
-	for _, tc := range []struct{ fnARN, id, want string }{
-		{fnARN, "6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab",
-			fnARN + ":$LATEST/durable-execution/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab"},
-		{fnARN, fnARN + ":$LATEST/durable-execution/order-1/abc", fnARN + ":$LATEST/durable-execution/order-1/abc"}, // an ARN passes through
+func TestExecutionNameAndID(t *testing.T) {
+	for _, tc := range []struct {
+		arn, name, id string
+		ok            bool
+	}{
+		{fnARN + ":$LATEST/durable-execution/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab",
+			"6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab", "6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab", true},
+		{fnARN + ":7/durable-execution/order-1/abc", "order-1", "abc", true},
+		{fnARN + ":$LATEST/durable-execution/order-1", "", "", false},
+		{"6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab", "", "", false},
+		{"", "", "", false},
 	} {
-		if got := executionARN(tc.fnARN, tc.id); got != tc.want {
-			t.Errorf("executionARN(%q, %q) = %q, want %q", tc.fnARN, tc.id, got, tc.want)
+		name, id, ok := executionNameAndID(tc.arn)
+		if name != tc.name || id != tc.id || ok != tc.ok {
+			t.Errorf("executionNameAndID(%q) = %q, %q, %v; want %q, %q, %v", tc.arn, name, id, ok, tc.name, tc.id, tc.ok)
 		}
 	}
-}
-
-func TestRequestIDOf(t *testing.T) {
-	for arn, want := range map[string]string{
-		fnARN + ":$LATEST/durable-execution/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab/6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab": "6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab",
-		fnARN + ":$LATEST/durable-execution/order-1/abc":                                                               "abc",
-		"6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab":                                                                         "6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab",
-		"":                                                                                                             "",
-	} {
-		if got := requestIDOf(arn); got != want {
-			t.Errorf("requestIDOf(%q) = %q, want %q", arn, got, want)
-		}
-	}
-	// A round trip: the id of the ARN made from an id is the id.
-	id := "0a0b0c0d-1111-4222-8333-444455556666"
-	if got := requestIDOf(executionARN(fnARN, id)); got != id {
-		t.Errorf("round trip gave %q", got)
+	if got := requestIDOf(fnARN + ":$LATEST/durable-execution/order-1/abc"); got != "abc" {
+		t.Errorf("requestIDOf = %q", got)
 	}
 }
 

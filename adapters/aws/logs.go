@@ -213,6 +213,20 @@ func (t *tracker) add(l adapters.LogLine) {
 	}
 }
 
+// awaitRetries marks the events whose last attempt failed or timed out with
+// retries left as QUEUED: Lambda retries such an attempt of an async invoke
+// (up to MaximumRetryAttempts, while the event is younger than
+// MaximumEventAgeInSeconds), and the log holds no line saying that it will
+// or that it gave up. The error of the last attempt stays on the event.
+// An event older than its maximum age has no retry left to wait for.
+func (t *tracker) awaitRetries(info fnInfo, now time.Time) {
+	for _, e := range t.events {
+		if (e.Status == event.Failed || e.Status == event.TimedOut) && e.Attempts <= info.retries && now.Sub(e.CreatedAt) < info.maxAge {
+			e.Status, e.EndedAt = event.Queued, nil
+		}
+	}
+}
+
 // invokeError reads the runtime's report of a failed invoke from the text
 // after "\tERROR\t": Lambda's Node runtime writes "Invoke Error \t{json}",
 // other runtimes (and the emulator) "<ErrorType>: <message>" or the JSON
@@ -261,7 +275,7 @@ const logLookback = 24 * time.Hour
 // lines. A request id with no line yet is QUEUED: Lambda accepted the invoke
 // (or never did, which Lambda offers no way to tell), and CloudWatch Logs
 // shows lines seconds after they are written.
-func (p *Provider) logEvent(ctx context.Context, fn, requestID string) (adapters.Event, error) {
+func (p *Provider) logEvent(ctx context.Context, fn string, info fnInfo, requestID string) (adapters.Event, error) {
 	if !looksLikeID(requestID) {
 		return adapters.Event{}, &adapters.APIError{Provider: "aws", Code: "ResourceNotFoundException", Err: adapters.ErrNotFound,
 			Message: fmt.Sprintf("%q is not a Lambda request id (a UUID such as 6f1d1f5e-0c2a-4d3b-9e8f-0123456789ab)", requestID)}
@@ -274,6 +288,7 @@ func (p *Provider) logEvent(ctx context.Context, fn, requestID string) (adapters
 	for _, l := range lines {
 		t.add(l)
 	}
+	t.awaitRetries(info, time.Now())
 	if e := t.events[requestID]; e != nil {
 		return e.Event, nil
 	}
@@ -283,7 +298,7 @@ func (p *Provider) logEvent(ctx context.Context, fn, requestID string) (adapters
 // logEvents derives fn's events from its log lines: the source for a
 // function that is not durable. It is eventually consistent, and an event
 // that has written no line yet is not listed.
-func (p *Provider) logEvents(ctx context.Context, fn string, q adapters.EventQuery) ([]adapters.Event, error) {
+func (p *Provider) logEvents(ctx context.Context, fn string, info fnInfo, q adapters.EventQuery) ([]adapters.Event, error) {
 	since := q.Since
 	if since.IsZero() {
 		since = time.Now().Add(-logLookback)
@@ -296,6 +311,7 @@ func (p *Provider) logEvents(ctx context.Context, fn string, q adapters.EventQue
 	for _, l := range lines {
 		t.add(l)
 	}
+	t.awaitRetries(info, time.Now())
 	want := map[event.Status]bool{}
 	for _, s := range q.Statuses {
 		want[s] = true

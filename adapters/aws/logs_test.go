@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/event"
 )
 
@@ -190,5 +191,40 @@ func TestFilterPattern(t *testing.T) {
 		if got := filterPattern(tc.id, tc.filter); got != tc.want {
 			t.Errorf("filterPattern(%q, %q) = %q, want %q", tc.id, tc.filter, got, tc.want)
 		}
+	}
+}
+
+// TestAwaitRetries: a failed or timed-out attempt with a retry still due
+// (attempts within MaximumRetryAttempts, the event younger than
+// MaximumEventAgeInSeconds) shows QUEUED with its error; the last allowed
+// attempt, an event past its age, and successes are final.
+func TestAwaitRetries(t *testing.T) {
+	created := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	policy := fnInfo{retries: 1, maxAge: time.Hour}
+	for _, tc := range []struct {
+		name     string
+		status   event.Status
+		attempts int
+		now      time.Time
+		want     event.Status
+	}{
+		{"failed, retry due", event.Failed, 1, created.Add(time.Minute), event.Queued},
+		{"timed out, retry due", event.TimedOut, 1, created.Add(time.Minute), event.Queued},
+		{"failed, retries used", event.Failed, 2, created.Add(time.Minute), event.Failed},
+		{"failed, too old to retry", event.Failed, 1, created.Add(time.Hour), event.Failed},
+		{"succeeded", event.Succeeded, 1, created.Add(time.Minute), event.Succeeded},
+		{"running", event.Running, 1, created.Add(time.Minute), event.Running},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ended := created.Add(time.Second)
+			tr := newTracker("f")
+			tr.events[rid] = &tracked{Event: adapters.Event{RequestID: rid, Status: tc.status, Attempts: tc.attempts, CreatedAt: created, EndedAt: &ended,
+				ErrorType: "Error", ErrorMessage: "boom"}}
+			tr.awaitRetries(policy, tc.now)
+			got := tr.events[rid]
+			if got.Status != tc.want || got.ErrorMessage != "boom" {
+				t.Errorf("status %s (error %q), want %s", got.Status, got.ErrorMessage, tc.want)
+			}
+		})
 	}
 }

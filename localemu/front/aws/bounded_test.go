@@ -15,6 +15,7 @@ import (
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/emutest"
 	"github.com/asyncfn/asyncfn/localemu/store"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // TestLogTailIsTheLastBytes: Invoke's X-Amz-Log-Result is the last 4 KB of
@@ -59,7 +60,8 @@ func TestLogTailIsTheLastBytes(t *testing.T) {
 func TestListExecutionsByName(t *testing.T) {
 	e := emutest.NewEngine(t, localemu.Options{})
 	ctx := context.Background()
-	cfg := localemu.FunctionConfig{Name: "fn", Provider: cloud.AWS, Region: "eu-west-1", Runtime: "nodejs18.x", Handler: "index.ok", Timeout: 30, MemorySize: 128}
+	cfg := localemu.FunctionConfig{Name: "fn", Provider: cloud.AWS, Region: "eu-west-1", Runtime: "nodejs18.x", Handler: "index.ok", Timeout: 30, MemorySize: 128,
+		Async: nativeapi.AsyncConfig{Durable: &nativeapi.DurableConfig{ExecutionTimeout: 3600}}} // durable: its events are executions
 	if _, err := e.Deploy(ctx, cfg, emutest.CodeZip(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/emutest"
+	"github.com/asyncfn/asyncfn/nativeapi"
 )
 
 // malformedCase is one malformed request and the error it is answered with.
@@ -38,7 +39,8 @@ func TestEveryRouteAnswersMalformedInputInItsShape(t *testing.T) {
 	f := New(e, nil, e.Logger())
 	base := emutest.Serve(t, f)
 	ctx := context.Background()
-	cfg := localemu.FunctionConfig{Name: "fn", Provider: cloud.AWS, Region: "eu-west-1", Runtime: "nodejs18.x", Handler: "index.ok", Timeout: 30, MemorySize: 128}
+	cfg := localemu.FunctionConfig{Name: "fn", Provider: cloud.AWS, Region: "eu-west-1", Runtime: "nodejs18.x", Handler: "index.ok", Timeout: 30, MemorySize: 128,
+		Async: nativeapi.AsyncConfig{Durable: &nativeapi.DurableConfig{ExecutionTimeout: 3600}}} // durable: its events are executions
 	if _, err := e.Deploy(ctx, cfg, emutest.CodeZip(t)); err != nil {
 		t.Fatal(err)
 	}

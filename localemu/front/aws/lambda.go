@@ -5,9 +5,12 @@ package aws
 // durable-execution API (2025-12-01), served over the engine so that the AWS
 // SDKs, the aws CLI and adapters/aws work against the emulator unchanged.
 //
-// Every asynchronous event of every function is exposed as a durable
-// execution: plain Lambda offers no status, list or stop for an async invoke,
-// the durable API does, and the emulator's events already have that lifecycle.
+// Plain and durable functions differ as they do in Lambda: only a function
+// created with a DurableConfig has one, must be invoked qualified, and has
+// its events as durable executions (list, get, stop). A plain function's
+// async invokes are known only by their request id and their log lines, as
+// in Lambda. docs/fidelity.md lists what this front checks and where it
+// differs from Lambda.
 
 import (
 	"bytes"
@@ -49,9 +52,18 @@ const (
 	smallBody = 1 << 20
 	// logTailBytes is how much of the log X-Amz-Log-Type: Tail returns.
 	logTailBytes = 4096
-	// defaultDurableRetentionDays is what a function without durableConfig
-	// reports: its events are kept as executions all the same.
+	// defaultDurableRetentionDays is what a durable function created
+	// without RetentionPeriodInDays reports (AWS::Lambda::Function
+	// DurableConfig: "RetentionPeriodInDays ... default 14"; CDK's
+	// DurableConfig: retentionPeriod = Duration.days(14)).
 	defaultDurableRetentionDays = 14
+	// Durable limits (Lambda API reference, DurableConfig: ExecutionTimeout
+	// 1-31622400 seconds, RetentionPeriodInDays 1-90).
+	maxDurableExecutionTimeout = 31622400
+	maxDurableRetentionDays    = 90
+	// latest is the one version the emulator has: it publishes no versions
+	// and has no aliases.
+	latest = "$LATEST"
 )
 
 // Register adds the Lambda REST and durable-execution routes.
@@ -411,17 +423,16 @@ func lambdaConfiguration(f store.Function, cfg *localemu.FunctionConfig) lambdaF
 		FunctionName: f.Name, FunctionArn: aRN(cfg.Region, f.Name), Runtime: cfg.Runtime,
 		Role:    "arn:aws:iam::" + awsAccountID + ":role/asyncfn-emulator",
 		Handler: cfg.Handler, CodeSize: f.CodeSize, Description: cfg.Description, Timeout: cfg.Timeout, MemorySize: cfg.MemorySize,
-		LastModified: f.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000+0000"), CodeSha256: sum, Version: "$LATEST",
+		LastModified: f.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000+0000"), CodeSha256: sum, Version: latest,
 		RevisionId: fmt.Sprintf("%08x-0000-4000-8000-%012x", f.Version, f.Version),
 		State:      "Active", LastUpdateStatus: "Successful", PackageType: "Zip", Architectures: []string{"x86_64"},
 	}
 	if len(cfg.Environment) > 0 {
 		out.Environment = &environment{Variables: cfg.Environment}
 	}
-	// Every function's async events are durable executions in the emulator,
-	// so every function reports a DurableConfig: that is how a client (the
-	// aws adapter) learns that list, get and stop are available.
-	out.DurableConfig = &lambdaDurable{ExecutionTimeout: cfg.Timeout, RetentionPeriodInDays: defaultDurableRetentionDays}
+	// Only a function created with a DurableConfig reports one: that is how
+	// a client (the aws adapter) learns that its events are durable
+	// executions, with list, get and stop.
 	if d := cfg.Async.Durable; d != nil {
 		out.DurableConfig = &lambdaDurable{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
 	}
@@ -467,9 +478,27 @@ func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 	if in.Environment != nil {
 		cfg.Environment = in.Environment.Variables
 	}
-	if d := in.DurableConfig; d != nil {
-		cfg.Async.Durable = &nativeapi.DurableConfig{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
+}
+
+// durableConfig checks a DurableConfig as Lambda does. ExecutionTimeout is
+// required ("Configure Lambda durable functions": "ExecutionTimeout –
+// Required"; AWS::Lambda::Function DurableConfig: ExecutionTimeout Required:
+// Yes, 1-31622400) and RetentionPeriodInDays, when given, is 1-90 (default 14).
+func (d *lambdaDurable) config() (*nativeapi.DurableConfig, error) {
+	if d.ExecutionTimeout == 0 {
+		return nil, invalidValue("DurableConfig.ExecutionTimeout is required")
 	}
+	if d.ExecutionTimeout < 1 || d.ExecutionTimeout > maxDurableExecutionTimeout {
+		return nil, invalidValue("DurableConfig.ExecutionTimeout %d is outside 1-%d seconds", d.ExecutionTimeout, maxDurableExecutionTimeout)
+	}
+	days := d.RetentionPeriodInDays
+	if days == 0 {
+		days = defaultDurableRetentionDays
+	}
+	if days < 1 || days > maxDurableRetentionDays {
+		return nil, invalidValue("DurableConfig.RetentionPeriodInDays %d is outside 1-%d", days, maxDurableRetentionDays)
+	}
+	return &nativeapi.DurableConfig{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: days}, nil
 }
 
 func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) {
@@ -494,6 +523,13 @@ func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) 
 	}
 	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.AWS, Region: c.region}
 	in.apply(&cfg)
+	if in.DurableConfig != nil {
+		d, err := in.DurableConfig.config()
+		if err != nil {
+			return answer{}, err
+		}
+		cfg.Async.Durable = d
+	}
 	f, err := s.engine.Deploy(ctx, cfg, in.Code.ZipFile)
 	if err != nil {
 		return answer{}, err
@@ -594,6 +630,20 @@ func (s *Front) updateConfiguration(ctx context.Context, c *awsCall) (answer, er
 		return answer{}, err
 	}
 	in.apply(cfg)
+	if in.DurableConfig != nil {
+		// "You can only enable durable execution when creating a function.
+		// You cannot enable it on existing functions." (Lambda developer
+		// guide, Configure Lambda durable functions). A durable function's
+		// settings may change ("Update requires: No interruption").
+		if cfg.Async.Durable == nil {
+			return answer{}, invalidValue("DurableConfig can only be set when a function is created; %s was created without one", cfg.Name)
+		}
+		d, err := in.DurableConfig.config()
+		if err != nil {
+			return answer{}, err
+		}
+		cfg.Async.Durable = d
+	}
 	return s.redeploy(ctx, cfg, nil)
 }
 
@@ -803,7 +853,7 @@ func (s *Front) lambdaInvoke(ctx context.Context, c *awsCall) (answer, error) {
 	case "", event.InvokeRequestResponse, event.InvokeEvent:
 	case "DryRun":
 		// DryRun checks that the call would be allowed, without running it.
-		if _, _, err := s.engine.Function(ctx, name); err != nil {
+		if _, err := s.invocable(name, qualifier); err != nil {
 			return answer{}, err
 		}
 		if len(c.body) > nativeapi.MaxSyncPayload {
@@ -817,9 +867,17 @@ func (s *Front) lambdaInvoke(ctx context.Context, c *awsCall) (answer, error) {
 	if logType != "" && logType != "None" && logType != "Tail" {
 		return answer{}, invalidValue("X-Amz-Log-Type %q is not None or Tail", logType)
 	}
+	cfg, err := s.invocable(name, qualifier)
+	if err != nil {
+		return answer{}, err
+	}
 	req := localemu.InvokeRequest{Function: name, Payload: c.body, Type: typ, Qualifier: qualifier}
+	durableName := c.r.Header.Get("X-Amz-Durable-Execution-Name")
+	if durableName != "" && cfg.Async.Durable == nil {
+		return answer{}, invalidValue("X-Amz-Durable-Execution-Name is for durable functions; %s was created without a DurableConfig", name)
+	}
 	if typ == event.InvokeEvent {
-		req.DurableName = c.r.Header.Get("X-Amz-Durable-Execution-Name")
+		req.DurableName = durableName
 	}
 	ev, err := s.engine.Invoke(ctx, req)
 	if err != nil {
@@ -827,16 +885,14 @@ func (s *Front) lambdaInvoke(ctx context.Context, c *awsCall) (answer, error) {
 	}
 	a := answer{status: http.StatusOK, header: http.Header{}, requestID: ev.RequestID}
 	if typ == event.InvokeEvent {
-		_, cfg, err := s.engine.Function(ctx, name)
-		region := ""
-		if err == nil {
-			region = cfg.Region
-		}
 		a.status = http.StatusAccepted
-		a.header.Set("X-Amz-Durable-Execution-Arn", executionARN(region, ev))
+		if cfg.Async.Durable != nil {
+			// Only a durable function's invoke starts a durable execution.
+			a.header.Set("X-Amz-Durable-Execution-Arn", executionARN(cfg.Region, ev))
+		}
 		return a, nil
 	}
-	a.header.Set("X-Amz-Executed-Version", "$LATEST")
+	a.header.Set("X-Amz-Executed-Version", latest)
 	if logType == "Tail" {
 		a.header.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(s.logTail(ctx, ev.RequestID)))
 	}
@@ -850,6 +906,28 @@ func (s *Front) lambdaInvoke(ctx context.Context, c *awsCall) (answer, error) {
 	a.header.Set("X-Amz-Function-Error", "Unhandled")
 	a.body = map[string]any{"errorMessage": ev.ErrorMessage, "errorType": ev.ErrorType}
 	return a, nil
+}
+
+// invocable returns the configuration of the function an invoke names, or
+// Lambda's refusal. A durable function must be invoked qualified: "You cannot
+// invoke a durable function using an unqualified ARN" (Lambda's
+// InvalidParameterValueException; developer guide, Invoking durable Lambda
+// functions: "durable functions require qualified identifiers", a version,
+// an alias or $LATEST). The emulator has one version, $LATEST: no published
+// versions and no aliases, so any other qualifier names a version that does
+// not exist, which Lambda answers 404 "Function not found: <qualified ARN>".
+func (s *Front) invocable(name, qualifier string) (*localemu.FunctionConfig, error) {
+	cfg, ok := s.engine.DeployedConfig(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", localemu.ErrFunctionNotFound, name)
+	}
+	switch {
+	case qualifier == "" && cfg.Async.Durable != nil:
+		return nil, invalidValue("You cannot invoke a durable function using an unqualified ARN.")
+	case qualifier != "" && qualifier != latest:
+		return nil, apiError(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s:%s", aRN(cfg.Region, name), qualifier)
+	}
+	return cfg, nil
 }
 
 // logTail is the last 4 KB of an event's log, formatted as CloudWatch shows
@@ -872,26 +950,42 @@ func (s *Front) logTail(ctx context.Context, requestID string) []byte {
 	return out
 }
 
-// executionARN names an event as a durable execution. The real ARN ends in
-// /durable-execution/<name>/<id>; an unnamed execution uses its request id
-// as its name, and the id is always the event's request id.
+// executionARN names an event as a durable execution, as Lambda does
+// (Lambda API reference, Execution: DurableExecutionArn
+// arn:...:function:<name>:<$LATEST|version>/durable-execution/<execution
+// name>/<execution id>): the qualifier it was invoked with, its name — the
+// one given at invoke, or for an unnamed execution a generated one, here its
+// request id — and its id, the event's request id.
 func executionARN(region string, ev store.Event) string {
-	name := ev.DurableName
-	if name == "" {
-		name = ev.RequestID
-	}
-	return aRN(region, ev.Function) + ":$LATEST/durable-execution/" + name + "/" + ev.RequestID
+	return qualifiedARN(region, ev) + "/durable-execution/" + executionName(ev) + "/" + ev.RequestID
 }
 
-// parseExecutionARN returns the function name and request id an execution ARN names.
+// qualifiedARN is the function ARN an event was invoked through.
+func qualifiedARN(region string, ev store.Event) string {
+	q := ev.Qualifier
+	if q == "" {
+		q = latest
+	}
+	return aRN(region, ev.Function) + ":" + q
+}
+
+func executionName(ev store.Event) string {
+	if ev.DurableName != "" {
+		return ev.DurableName
+	}
+	return ev.RequestID
+}
+
+// parseExecutionARN returns the function name and execution id an execution
+// ARN names; the caller then checks that the whole ARN is the event's.
 func parseExecutionARN(arn string) (fn, requestID string, ok bool) {
 	head, tail, found := strings.Cut(arn, "/durable-execution/")
-	if !found {
+	if !found || !strings.HasPrefix(head, "arn:") {
 		return "", "", false
 	}
 	fn, _ = functionName(head)
-	parts := strings.Split(tail, "/")
-	return fn, parts[len(parts)-1], fn != "" && parts[len(parts)-1] != ""
+	name, id, found := strings.Cut(tail, "/")
+	return fn, id, found && fn != "" && name != "" && id != "" && !strings.Contains(id, "/")
 }
 
 // durableStatuses maps a durable ExecutionStatus onto the engine's statuses.
@@ -924,12 +1018,8 @@ type lambdaExecution struct {
 }
 
 func executionSummary(region string, ev store.Event) lambdaExecution {
-	name := ev.DurableName
-	if name == "" {
-		name = ev.RequestID
-	}
-	return lambdaExecution{DurableExecutionArn: executionARN(region, ev), DurableExecutionName: name,
-		FunctionArn: aRN(region, ev.Function) + ":$LATEST", Status: ev.Status.Durable(),
+	return lambdaExecution{DurableExecutionArn: executionARN(region, ev), DurableExecutionName: executionName(ev),
+		FunctionArn: qualifiedARN(region, ev), Status: ev.Status.Durable(),
 		StartTimestamp: epochSeconds(ev.CreatedAt), EndTimestamp: epochSeconds(ev.EndedAt)}
 }
 
@@ -950,6 +1040,14 @@ func (s *Front) listExecutions(ctx context.Context, c *awsCall) (answer, error) 
 	_, cfg, err := s.function(ctx, c)
 	if err != nil {
 		return answer{}, err
+	}
+	if cfg.Async.Durable == nil {
+		// Only a function created with a DurableConfig has durable
+		// executions. Lambda documents no error for listing those of a
+		// plain function; it has none, so the list is empty.
+		return ok(struct {
+			DurableExecutions []lambdaExecution `json:"DurableExecutions"`
+		}{DurableExecutions: []lambdaExecution{}}), nil
 	}
 	name, _ := functionName(c.r.PathValue("name"))
 	qs := c.r.URL.Query()
@@ -1014,15 +1112,18 @@ func (s *Front) execution(ctx context.Context, c *awsCall) (store.Event, string,
 	if !ok {
 		return store.Event{}, "", invalidValue("%q is not a durable execution ARN", arn)
 	}
+	notFound := apiError(http.StatusNotFound, "ResourceNotFoundException", "Durable execution not found: %s", arn)
+	_, cfg, err := s.engine.Function(ctx, fn)
+	if err != nil || cfg.Async.Durable == nil {
+		return store.Event{}, "", notFound // a plain function has no durable executions
+	}
 	ev, err := s.engine.Event(ctx, fn, id)
-	if err != nil {
-		return store.Event{}, "", apiError(http.StatusNotFound, "ResourceNotFoundException", "Durable execution not found: %s", arn)
+	// The whole ARN must be the execution's: region, account, qualifier and
+	// name as well as the id at its end.
+	if err != nil || ev.InvokeType != event.InvokeEvent || executionARN(cfg.Region, ev) != arn {
+		return store.Event{}, "", notFound
 	}
-	region := ""
-	if _, cfg, err := s.engine.Function(ctx, fn); err == nil {
-		region = cfg.Region
-	}
-	return ev, region, nil
+	return ev, cfg.Region, nil
 }
 
 func (s *Front) getExecution(ctx context.Context, c *awsCall) (answer, error) {
@@ -1033,7 +1134,7 @@ func (s *Front) getExecution(ctx context.Context, c *awsCall) (answer, error) {
 	sum := executionSummary(region, ev)
 	out := map[string]any{
 		"DurableExecutionArn": sum.DurableExecutionArn, "DurableExecutionName": sum.DurableExecutionName,
-		"FunctionArn": sum.FunctionArn, "Status": sum.Status, "StartTimestamp": sum.StartTimestamp, "Version": "$LATEST",
+		"FunctionArn": sum.FunctionArn, "Status": sum.Status, "StartTimestamp": sum.StartTimestamp, "Version": latest,
 	}
 	if sum.EndTimestamp != nil {
 		out["EndTimestamp"] = sum.EndTimestamp

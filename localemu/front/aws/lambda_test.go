@@ -73,10 +73,11 @@ func TestLambdaFrontWithSDK(t *testing.T) {
 	zip := emutest.CodeZip(t)
 	role := aws.String("arn:aws:iam::000000000000:role/test")
 
-	// CreateFunction, and its conflict.
+	// CreateFunction, and its conflict. "ok" is durable: it is invoked
+	// qualified, and its async invokes are durable executions.
 	created, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("ok"), Role: role, Runtime: types.RuntimeNodejs18x,
 		Handler: aws.String("index.ok"), Code: &types.FunctionCode{ZipFile: zip}, Timeout: aws.Int32(30),
-		Environment: &types.Environment{Variables: map[string]string{"A": "1"}}})
+		Environment: &types.Environment{Variables: map[string]string{"A": "1"}}, DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(3600)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +106,9 @@ func TestLambdaFrontWithSDK(t *testing.T) {
 	}
 	if conf.State != types.StateActive || conf.LastUpdateStatus != types.LastUpdateStatusSuccessful || conf.Environment.Variables["A"] != "1" {
 		t.Errorf("configuration: %s %s %v", conf.State, conf.LastUpdateStatus, conf.Environment)
+	}
+	if d := conf.DurableConfig; d == nil || aws.ToInt32(d.ExecutionTimeout) != 3600 || aws.ToInt32(d.RetentionPeriodInDays) != 14 {
+		t.Errorf("durable configuration: %+v, want ExecutionTimeout 3600 and the default retention of 14 days", d)
 	}
 	list, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	if err != nil || len(list.Functions) != 2 {
@@ -152,7 +156,7 @@ func TestLambdaFrontWithSDK(t *testing.T) {
 	}
 
 	// Invoke: RequestResponse with the log tail, a function error, DryRun, Event.
-	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Payload: []byte(`{"x":1}`), LogType: types.LogTypeTail})
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), Payload: []byte(`{"x":1}`), LogType: types.LogTypeTail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,11 +174,11 @@ func TestLambdaFrontWithSDK(t *testing.T) {
 	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(fe.ErrorMessage, "a.mp4") {
 		t.Errorf("function error: %v %s", out.FunctionError, out.Payload)
 	}
-	out, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), InvocationType: types.InvocationTypeDryRun})
+	out, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), InvocationType: types.InvocationTypeDryRun})
 	if err != nil || out.StatusCode != 204 {
 		t.Fatalf("dry run: %v %v", out, err)
 	}
-	out, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), InvocationType: types.InvocationTypeEvent,
+	out, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), InvocationType: types.InvocationTypeEvent,
 		Payload: []byte(`{"ms":3000}`), DurableExecutionName: aws.String("job-1")})
 	if err != nil {
 		t.Fatal(err)
@@ -184,21 +188,21 @@ func TestLambdaFrontWithSDK(t *testing.T) {
 	if out.StatusCode != 202 || len(out.Payload) != 0 || len(id) != 36 || !strings.HasSuffix(arn, ":$LATEST/durable-execution/job-1/"+id) {
 		t.Fatalf("event invoke: %d %q id %q arn %q", out.StatusCode, out.Payload, id, arn)
 	}
-	again, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), InvocationType: types.InvocationTypeEvent,
+	again, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), InvocationType: types.InvocationTypeEvent,
 		Payload: []byte(`{"ms":3000}`), DurableExecutionName: aws.String("job-1")})
 	if err != nil || aws.ToString(again.DurableExecutionArn) != arn {
 		t.Errorf("a second start of job-1 gave %v, %v; want the same execution", again.DurableExecutionArn, err)
 	}
 
 	// Payload limits: 1 MB async, 6 MB sync.
-	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), InvocationType: types.InvocationTypeEvent,
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), InvocationType: types.InvocationTypeEvent,
 		Payload: []byte(`{"x":"` + strings.Repeat("a", 1<<20) + `"}`)})
 	wantAPIError(t, err, "RequestTooLargeException")
 	var tooLarge *types.RequestTooLargeException
 	if !errors.As(err, &tooLarge) {
 		t.Errorf("too large is not a *types.RequestTooLargeException: %T", err)
 	}
-	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Payload: []byte(`{"x":"` + strings.Repeat("a", 6<<20) + `"}`)})
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ok"), Qualifier: aws.String("$LATEST"), Payload: []byte(`{"x":"` + strings.Repeat("a", 6<<20) + `"}`)})
 	wantAPIError(t, err, "RequestTooLargeException")
 	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("nope"), InvocationType: types.InvocationTypeEvent})
 	wantAPIError(t, err, "ResourceNotFoundException")
