@@ -648,7 +648,11 @@ func cfnFunction(v *value) string {
 func (b *builder) tencentAsync(fv *value, path string) Async {
 	var a Async
 	a.Enabled, _ = b.boolean(fv.get("asyncRunEnable"), joinPath(path, "asyncRunEnable"))
-	a.Trace, a.TraceSet = b.boolean(fv.get("traceEnable"), joinPath(path, "traceEnable"))
+	// traceEnable defaults to asyncRunEnable (Async.Tracking): SCF keeps async
+	// events only for functions with event tracking on.
+	if a.Trace, a.TraceSet = b.boolean(fv.get("traceEnable"), joinPath(path, "traceEnable")); !a.TraceSet {
+		a.Trace = a.Enabled
+	}
 	if v := fv.get("retryNum"); !v.isNull() {
 		p := joinPath(path, "retryNum")
 		if n, ok := b.integer(v, p); ok && b.inRange(v, p, n, 0, scfMaxRetries, "for retryNum") {

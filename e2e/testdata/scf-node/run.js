@@ -42,7 +42,7 @@ async function main() {
     MemorySize: 128,
     Timeout: 1200,
     AsyncRunEnable: "TRUE",
-    TraceEnable: "FALSE",
+    TraceEnable: "TRUE", // SCF keeps async events only for functions with event tracking
     Environment: { Variables: [{ Key: "GREETING", Value: "hello" }] },
   });
   out.createRequestId = created.RequestId;
