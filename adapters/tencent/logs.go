@@ -89,6 +89,11 @@ func (e *logEntry) key() string { return e.requestID + "/" + strconv.FormatUint(
 
 // fetchLogs reads every entry that started in [from, to], oldest first.
 func (p *Provider) fetchLogs(ctx context.Context, fn, requestID string, from, to time.Time) ([]*logEntry, error) {
+	// StartTime and EndTime "只能与endtime相差一天之内" (SCF API,
+	// GetFunctionLogs): never ask for more, whatever the caller's rounding.
+	if to.Sub(from) > logWindow {
+		to = from.Add(logWindow)
+	}
 	var out []*logEntry
 	for offset := 0; offset < logMaxEntries; {
 		req := scf.NewGetFunctionLogsRequest()
