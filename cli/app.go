@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -44,6 +45,13 @@ type Globals struct {
 	Output     string // "text" or "json"
 	Endpoint   string
 	Local      bool
+	// ResolvedConfig is --resolved-config: a file (or "-", stdin) holding
+	// the configuration the Serverless Framework resolved, as JSON. The
+	// serverless-asyncfn plugin passes it, so that the binary and the
+	// Framework never disagree about a value; ConfigFile then only names
+	// the file and locates the service directory.
+	ResolvedConfig string
+	resolved       []byte // ResolvedConfig's content, read once (stdin can be read only once)
 }
 
 // JSON reports whether --output json was asked for.
@@ -262,6 +270,7 @@ func newApp(g *Globals, io IO) *ucli.App {
 			&ucli.StringSliceFlag{Name: "param", Usage: "`KEY=VALUE` for ${param:KEY} (repeatable)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &g.Output},
 			&ucli.StringFlag{Name: "endpoint", Usage: "send API calls to `URL` instead of the cloud", EnvVars: []string{"ASYNCFN_ENDPOINT"}, Destination: &g.Endpoint},
+			&ucli.StringFlag{Name: "resolved-config", Usage: "read the configuration the Serverless Framework resolved from `FILE` (JSON; - for stdin) instead of resolving serverless.yml (-c names it); the serverless-asyncfn plugin passes it", Destination: &g.ResolvedConfig},
 			&ucli.BoolFlag{Name: "local", Usage: "use the local emulator at " + defaultLocalURL + " (ASYNCFN_LOCAL_URL overrides; ASYNCFN_CREDENTIALS if it has credentials), no cloud account", Destination: &g.Local},
 		},
 		Before: func(c *ucli.Context) error {
@@ -291,13 +300,26 @@ func commands(g *Globals, io IO) []*ucli.Command {
 // loadService reads the serverless.yml that the global flags point at, for
 // the commands that deploy or call it (spec.Load: every problem is an error).
 func loadService(g *Globals, io IO) (*spec.Loaded, error) {
-	return loadWith(spec.Load, g, io)
+	return loadWith(false, g, io)
 }
 
 // loadWith reads the serverless.yml that the global flags point at — the
-// same file, stage, region, params and environment — with load.
-func loadWith(load func(string, spec.Options) (*spec.Loaded, error), g *Globals, io IO) (*spec.Loaded, error) {
+// same file, stage, region, params and environment — with spec.Load, or
+// spec.LoadForPrint when forPrint; with --resolved-config, the Framework's
+// resolved configuration with spec.LoadResolved (or LoadResolvedForPrint).
+func loadWith(forPrint bool, g *Globals, io IO) (*spec.Loaded, error) {
 	path := g.ConfigFile
+	if path == "" && g.ResolvedConfig != "" {
+		// The file is not read: it only names the configuration and
+		// locates the service directory.
+		dir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		if path, err = spec.Find(dir); err != nil {
+			path = filepath.Join(dir, "serverless.yml")
+		}
+	}
 	if path == "" {
 		dir, err := os.Getwd()
 		if err != nil {
@@ -321,7 +343,24 @@ func loadWith(load func(string, spec.Options) (*spec.Loaded, error), g *Globals,
 		}
 		opts.Params[k] = v
 	}
-	loaded, err := load(path, opts)
+	var loaded *spec.Loaded
+	var err error
+	switch {
+	case g.ResolvedConfig != "":
+		data, rerr := g.resolvedConfig(io)
+		if rerr != nil {
+			return nil, rerr
+		}
+		load := spec.LoadResolved
+		if forPrint {
+			load = spec.LoadResolvedForPrint
+		}
+		loaded, err = load(path, data, opts)
+	case forPrint:
+		loaded, err = spec.LoadForPrint(path, opts)
+	default:
+		loaded, err = spec.Load(path, opts)
+	}
 	if err != nil {
 		var errs spec.Errors
 		if errors.As(err, &errs) {
@@ -330,6 +369,28 @@ func loadWith(load func(string, spec.Options) (*spec.Loaded, error), g *Globals,
 		return nil, &usageError{err.Error()}
 	}
 	return loaded, nil
+}
+
+// resolvedConfig reads --resolved-config, once.
+func (g *Globals) resolvedConfig(cio IO) ([]byte, error) {
+	if g.resolved != nil {
+		return g.resolved, nil
+	}
+	var data []byte
+	var err error
+	if g.ResolvedConfig == "-" {
+		if cio.In == nil {
+			return nil, usagef("--resolved-config -: no standard input")
+		}
+		data, err = io.ReadAll(cio.In)
+	} else {
+		data, err = os.ReadFile(g.ResolvedConfig)
+	}
+	if err != nil {
+		return nil, usagef("--resolved-config %s: %v", g.ResolvedConfig, err)
+	}
+	g.resolved = data
+	return data, nil
 }
 
 // printWarnings writes configuration warnings to stderr.

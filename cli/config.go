@@ -84,6 +84,9 @@ func runValidate(o *validateOptions) error {
 			Timeout      int    `json:"timeout"`
 			MemorySize   int    `json:"memorySize"`
 			Async        bool   `json:"asyncRunEnable"`
+			// Durable is durableConfig (AWS) as validated, for the
+			// serverless-asyncfn plugin to write into the template.
+			Durable *durable `json:"durableConfig,omitempty"`
 		}
 		res := struct {
 			Valid     bool     `json:"valid"`
@@ -95,7 +98,7 @@ func runValidate(o *validateOptions) error {
 			Warnings  []string `json:"warnings"`
 		}{Valid: true, Service: svc.Name, Provider: svc.Provider.Name, Stage: svc.Stage, Region: svc.Region, Functions: []fn{}, Warnings: []string{}}
 		for _, f := range svc.Functions {
-			res.Functions = append(res.Functions, fn{f.Name, f.DeployedName, f.Runtime, f.Timeout, f.MemorySize, f.Async.Enabled})
+			res.Functions = append(res.Functions, fn{f.Name, f.DeployedName, f.Runtime, f.Timeout, f.MemorySize, f.Async.Enabled, durableOf(f.Async.Durable)})
 		}
 		for _, w := range loaded.Warnings {
 			res.Warnings = append(res.Warnings, w.Error())
@@ -107,8 +110,22 @@ func runValidate(o *validateOptions) error {
 	return nil
 }
 
+// durable is spec.Durable as validate --output json prints it, in the
+// terms of Lambda's DurableConfig.
+type durable struct {
+	ExecutionTimeout      int `json:"executionTimeout"`
+	RetentionPeriodInDays int `json:"retentionPeriodInDays,omitempty"`
+}
+
+func durableOf(d *spec.Durable) *durable {
+	if d == nil {
+		return nil
+	}
+	return &durable{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
+}
+
 // loadForPrint is loadService with spec.LoadForPrint: what only a deploy
 // would refuse comes back as Loaded.DeployErrors, not as an error.
 func loadForPrint(g *Globals, io IO) (*spec.Loaded, error) {
-	return loadWith(spec.LoadForPrint, g, io)
+	return loadWith(true, g, io)
 }

@@ -32,6 +32,7 @@ func runtimeCommands(g *Globals, io IO) []*ucli.Command {
 		invokeCommand(g, io),
 		logsCommand(g, io),
 		eventsCommand(g, io),
+		infoCommand(g, io),
 	}
 }
 

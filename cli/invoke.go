@@ -52,6 +52,9 @@ func invokeCommand(g *Globals, io IO) *ucli.Command {
 }
 
 func runInvoke(ctx context.Context, o *invokeOptions) error {
+	if o.Path == "-" && o.ResolvedConfig == "-" {
+		return usagef("-p - and --resolved-config - both read standard input: give the payload as a file or with -d")
+	}
 	payload, err := readPayload(o.Data, o.Path, o.IO.In)
 	if err != nil {
 		return err
