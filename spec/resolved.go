@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // ResolvedSuffix follows the file name in the errors of a configuration
@@ -22,8 +23,9 @@ const ResolvedSuffix = " (from the Framework's resolved configuration)"
 // text, say) that a second pass would take for a variable. Everything after
 // resolution — normalization, the model and its validation — is Load's, so
 // the same configuration yields the same Service and the same errors (by
-// dotted path and message) as reading serverless.yml; errors carry no line
-// and name the file as path + ResolvedSuffix.
+// dotted path and message) as reading serverless.yml, but for the warning
+// about plugins:, which the Framework has loaded; errors carry no line and
+// name the file as path + ResolvedSuffix.
 func LoadResolved(path string, data []byte, opts Options) (*Loaded, error) {
 	return loadResolved(path, data, opts, false)
 }
@@ -55,6 +57,15 @@ func loadResolved(path string, data []byte, opts Options, forPrint bool) (*Loade
 	if len(errs) > 0 {
 		return nil, Errors(errs)
 	}
+	// plugins: is the one key asyncfn warns about that the Framework, which
+	// loaded them (this plugin among them), has acted on.
+	kept := warns[:0]
+	for _, w := range warns {
+		if w.Path != "plugins" && !strings.HasPrefix(w.Path, "plugins.") {
+			kept = append(kept, w)
+		}
+	}
+	warns = kept
 	svc.Dir = filepath.Dir(abs)
 	svc.File = abs
 	return &Loaded{Service: svc, Warnings: warns, DeployErrors: deploy, doc: root}, nil

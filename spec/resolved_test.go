@@ -65,7 +65,15 @@ func sameLoad(t *testing.T, fromYAML, fromJSON *Loaded) {
 	if !reflect.DeepEqual(fromYAML.Service, fromJSON.Service) {
 		t.Errorf("Service differs\nYAML: %+v\nJSON: %+v", fromYAML.Service, fromJSON.Service)
 	}
-	if a, b := problems(fromYAML.Warnings), problems(fromJSON.Warnings); !reflect.DeepEqual(a, b) {
+	// The one difference: the warning about plugins:, which the Framework
+	// has loaded (TestLoadResolvedPlugins).
+	var yamlWarnings []*Error
+	for _, w := range fromYAML.Warnings {
+		if w.Path != "plugins" {
+			yamlWarnings = append(yamlWarnings, w)
+		}
+	}
+	if a, b := problems(yamlWarnings), problems(fromJSON.Warnings); !reflect.DeepEqual(a, b) {
 		t.Errorf("warnings differ\nYAML: %v\nJSON: %v", a, b)
 	}
 	if a, b := problems(fromYAML.DeployErrors), problems(fromJSON.DeployErrors); !reflect.DeepEqual(a, b) {
@@ -297,6 +305,27 @@ func TestLoadResolvedErrors(t *testing.T) {
 				t.Errorf("got %v, want %q", err, bad.msg)
 			}
 		})
+	}
+}
+
+// TestLoadResolvedPlugins: plugins: is warned about when asyncfn reads the
+// file, not when the Framework, which loaded the plugins, hands it over.
+func TestLoadResolvedPlugins(t *testing.T) {
+	p := writeService(t, "service: svc\nprovider:\n  name: tencent\nplugins:\n  - serverless-asyncfn\nfunctions:\n  f:\n    handler: index.main\n", nil)
+	fromYAML, err := Load(p, Options{Env: mapEnv(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problems(fromYAML.Warnings); len(got) != 1 || got[0].Path != "plugins" {
+		t.Fatalf("YAML warnings = %v, want one about plugins", got)
+	}
+	data, _ := frameworkJSON(t, p, Options{Env: mapEnv(nil)})
+	fromJSON, err := LoadResolved(p, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromJSON.Warnings) != 0 || !reflect.DeepEqual(fromYAML.Service, fromJSON.Service) {
+		t.Errorf("JSON warnings = %v; same service: %v", problems(fromJSON.Warnings), reflect.DeepEqual(fromYAML.Service, fromJSON.Service))
 	}
 }
 
