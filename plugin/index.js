@@ -59,8 +59,16 @@ class ServerlessAsyncfn {
       }
     }
 
+    // The configuration as the Framework resolved it, taken before any
+    // command runs: packaging adds its own keys to it (AWS puts the compiled
+    // templates under provider), which are not the user's configuration.
+    this.hooks = {
+      initialize: () => {
+        this.resolved = JSON.parse(JSON.stringify(this.serverless.configurationInput || {}));
+      },
+    };
+
     this.commands = { async: { usage: 'asyncfn: async events of long-running functions', commands: frameworkCommands(asyncCommands) } };
-    this.hooks = {};
     for (const [words, def] of leaves(asyncCommands)) {
       this.hooks[`async:${words.join(':')}:run`] = () => this.run(def);
     }
@@ -91,7 +99,7 @@ class ServerlessAsyncfn {
   async exec(args, { capture = false, options = this.options } = {}) {
     const bin = findBinary();
     const all = [...globalArgs(options, this.configFile()), ...args];
-    const { code, stdout } = await runBinary(bin, all, this.serverless.configurationInput, { capture });
+    const { code, stdout } = await runBinary(bin, all, this.resolved || this.serverless.configurationInput, { capture });
     if (code !== 0) {
       process.exit(code);
     }
