@@ -81,6 +81,8 @@ type Engine struct {
 	fns         map[string]*fnState
 	running     int
 	seq         uint64
+	wake        *time.Timer                   // the dispatcher's next look at queued events (scale.go)
+	cpu         cpuMeter                      // is the machine saturated (scale.go)
 	incs        uint64                        // incarnations handed out (see fnState.inc)
 	events      map[string]*tracked           // every live (non-terminal) event
 	expiries    expiryQueue                   // waiting async events, by when they reach their maximum age
@@ -114,6 +116,13 @@ type fnState struct {
 	queue   []*tracked
 	running int
 	idle    []*instance
+	// What the scaling policy (scale.go) knows of the function: runs whose
+	// instance is still starting, runs handed to their instance (by the time
+	// they were handed), and the recent handler duration and cold start.
+	starting  int
+	invoking  map[*run]time.Time
+	duration  ewma
+	coldStart ewma
 }
 
 // run is one attempt in flight.
@@ -126,6 +135,9 @@ type run struct {
 	ctx         context.Context
 	cancel      context.CancelFunc
 	inst        *instance
+	warm        *instance // the idle instance dispatch chose for this run, if any
+	cold        bool      // the run starts a new instance
+	handed      bool      // its event reached the instance (under Engine.mu)
 	terminating bool
 	grace       time.Duration
 	logBytes    atomic.Int64 // output kept so far, against Options.LogLimit

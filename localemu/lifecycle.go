@@ -45,7 +45,8 @@ type tracked struct {
 	inc     uint64 // the incarnation of the function the event was accepted for
 	created time.Time
 	async   bool
-	seq     uint64 // arrival order in its function's queue
+	seq     uint64    // arrival order in its function's queue
+	readyAt time.Time // when it last joined its function's queue
 	phase   phase
 	timer   *time.Timer // a retry's due time (phaseWaiting)
 	// expiresAt is when an async event reaches its maximum age (zero until
@@ -105,6 +106,7 @@ func (e *Engine) pushLocked(t *tracked) {
 		e.fns[t.fn] = fs
 	}
 	t.phase = phaseReady
+	t.readyAt = time.Now()
 	fs.queue = append(fs.queue, t)
 }
 

@@ -25,35 +25,61 @@ func (fs *fnState) limit(def int) int {
 }
 
 // dispatchLocked starts queued events while there is capacity, oldest first
-// across functions, each function within its own cap.
+// across functions, each function within its own cap. An event goes to an
+// idle instance of its function when there is one; a new instance is
+// started for it only when the scaling policy says no running one will be
+// free soon enough (scale.go).
 func (e *Engine) dispatchLocked() {
 	if e.closing {
 		return
 	}
+	now := time.Now()
+	budget := map[*fnState]int{} // cold starts allowed now, per function
 	for e.running < e.opts.MaxConcurrency {
 		var best *fnState
 		for _, fs := range e.fns {
 			if len(fs.queue) == 0 || fs.running >= fs.limit(e.opts.FunctionConcurrency) && fs.cfg != nil {
 				continue
 			}
+			if fs.cfg != nil && !e.hasIdleLocked(fs, fs.queue[0]) {
+				n, ok := budget[fs]
+				if !ok {
+					n = e.spawnBudgetLocked(fs, now)
+					budget[fs] = n
+				}
+				if n <= 0 {
+					continue
+				}
+			}
 			if best == nil || fs.queue[0].seq < best.queue[0].seq {
 				best = fs
 			}
 		}
 		if best == nil {
-			return
+			break
 		}
 		t := best.queue[0]
 		best.queue[0] = nil
 		best.queue = best.queue[1:]
 		ctx, cancel := context.WithCancel(context.Background())
 		r := &run{id: t.id, fn: t.fn, inc: t.inc, ctx: ctx, cancel: cancel}
+		if best.cfg != nil {
+			if in := e.takeIdleLocked(best, t); in != nil {
+				r.warm = in
+				e.busyLocked(best, r, now) // its instance is taken from now on
+			} else {
+				r.cold = true
+				best.starting++
+				budget[best]--
+			}
+		}
 		t.phase, t.run = phaseRunning, r
 		e.running++
 		best.running++
 		e.wg.Add(1)
 		go e.execute(best, r)
 	}
+	e.wakeForQueuedLocked(now)
 }
 
 // outcome is how one attempt ended.
@@ -115,6 +141,7 @@ func (e *Engine) execute(fs *fnState, r *run) {
 	e.mu.Lock()
 	e.running--
 	fs.running--
+	e.endRunLocked(fs, r, oc)
 	e.dispatchLocked()
 	e.mu.Unlock()
 }
@@ -186,7 +213,13 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	// The runtime starts the deadline when it hands the event over (its /next
 	// is answered): a cold start's init is not timed (it has its own bound).
 	resp, err := inst.rt.Invoke(r.ctx, runtime.Request{RequestID: ev.RequestID, Payload: ev.Payload, Timeout: timeout,
-		TraceID: "Root=1-" + fmt.Sprintf("%08x", now.Unix()) + "-" + strings.ReplaceAll(ev.RequestID, "-", "")[:24]})
+		TraceID:   "Root=1-" + fmt.Sprintf("%08x", now.Unix()) + "-" + strings.ReplaceAll(ev.RequestID, "-", "")[:24],
+		OnHandoff: func(at time.Time) { e.handedOff(fs, r, at) }})
+	if resp.InitDuration > 0 {
+		e.mu.Lock()
+		fs.coldStart.add(resp.InitDuration)
+		e.mu.Unlock()
+	}
 	oc.ended = time.Now().UTC()
 	oc.duration = resp.Duration
 	if oc.duration == 0 {
@@ -239,23 +272,24 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 // acquire returns a warm instance of the version, or starts one.
 func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, code string) (*instance, error) {
 	e.mu.Lock()
-	for len(fs.idle) > 0 {
-		in := fs.idle[len(fs.idle)-1]
-		fs.idle = fs.idle[:len(fs.idle)-1]
+	if in := r.warm; in != nil {
+		r.warm = nil
+		usable := in.version == version && in.inc == r.inc
 		select {
 		case <-in.rt.Done():
-			go e.retire(in) // exited while idle
-			continue
+			usable = false // exited since dispatch chose it
 		default:
 		}
-		if in.version != version || in.inc != r.inc {
-			go e.retire(in)
-			continue
+		if usable {
+			in.cur.Store(r)
+			r.inst = in
+			e.mu.Unlock()
+			return in, nil
 		}
-		in.cur.Store(r)
-		r.inst = in
-		e.mu.Unlock()
-		return in, nil
+		go e.retire(in)
+		// Start one instead: this run is now a cold start.
+		r.cold = true
+		fs.starting++
 	}
 	e.mu.Unlock()
 

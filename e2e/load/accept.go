@@ -47,16 +47,21 @@ func (b *bench) accept(ctx context.Context, res *result) error {
 		res.set("provider", cmpStr(provider, "aws"))
 	}
 	payload := makePayload(o.payload)
-	// Warm the connections and the function.
-	if _, err := repeat(10, func(int) error { return b.acceptErr(ctx, payload, nil) }); err != nil {
-		return fmt.Errorf("warm-up invoke: %w", err)
-	}
-	if o.warmup > 0 {
-		if err := b.warm(ctx, payload); err != nil {
-			return err
+	res.set("cold", o.cold)
+	if !o.cold {
+		// Warm the connections and the function.
+		if _, err := repeat(10, func(int) error { return b.acceptErr(ctx, payload, nil) }); err != nil {
+			return fmt.Errorf("warm-up invoke: %w", err)
 		}
+		if o.warmup > 0 {
+			if err := b.warm(ctx, payload); err != nil {
+				return err
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	peak := watchTree(b.pid)
+	defer func() { res.set("treePeakRssMB", mb(peak.stop())) }()
 
 	var idCount atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, o.duration+30*time.Second)

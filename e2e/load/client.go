@@ -146,8 +146,10 @@ func (b *bench) deploy(ctx context.Context, f fnSpec) error {
 	}
 	retries := 0
 	cfg := nativeapi.FunctionConfig{Name: f.name, Provider: cloud.Provider(cmpStr(f.provider, string(cloud.AWS))), Runtime: f.runtime, Handler: f.handler,
-		MemorySize: cmp(f.memory, 128), Timeout: cmp(f.timeout, 60), ReservedConcurrency: &f.reserved,
-		Async: nativeapi.AsyncConfig{RetryAttempts: &retries}}
+		MemorySize: cmp(f.memory, 128), Timeout: cmp(f.timeout, 60), Async: nativeapi.AsyncConfig{RetryAttempts: &retries}}
+	if f.reserved >= 0 {
+		cfg.ReservedConcurrency = &f.reserved // -1: none
+	}
 	// An identical redeploy would still make a new version and discard the
 	// warm instances: keep the deployed one when code and settings match.
 	var cur nativeapi.FunctionInfo

@@ -69,6 +69,7 @@ type options struct {
 	wait        bool
 	waitTimeout time.Duration
 	reserved    int
+	cold        bool
 	maxRequests int
 	warmup      int
 	e2eMax      int
@@ -115,7 +116,8 @@ func main() {
 	flag.IntVar(&o.payload, "payload", 128, "accept: payload size in `bytes` (a JSON object)")
 	flag.BoolVar(&o.wait, "wait", false, "accept: wait for every accepted event to finish; report completions/s and end-to-end latency")
 	flag.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "accept: give up waiting for completions after this long")
-	flag.IntVar(&o.reserved, "reserved", 100, "accept: the function's reservedConcurrency (0 = accept only, nothing runs)")
+	flag.IntVar(&o.reserved, "reserved", 100, "accept: the function's reservedConcurrency (0 = accept only, nothing runs; -1 = none, the emulator's own limits)")
+	flag.BoolVar(&o.cold, "cold", false, "accept: no warm-up invokes before measuring: the burst meets no warm instance (the headline burst)")
 	flag.IntVar(&o.maxRequests, "max-requests", 1_000_000, "accept: stop after this many requests")
 	flag.IntVar(&o.warmup, "warmup", 0, "accept: before measuring, send `N` async invokes and wait until they all finished (starts the warm instances)")
 	flag.IntVar(&o.e2eMax, "e2e-max", 50_000, "accept -wait: read at most this many events for end-to-end latency")

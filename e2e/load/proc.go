@@ -218,3 +218,41 @@ func (b *bench) reportProc(res *result, before, after procSample) {
 		res.set("loadgenCpuSecTotal", float64(ru.Utime.Nano()+ru.Stime.Nano())/1e9)
 	}
 }
+
+// treeWatch samples the resident memory of a process and all its
+// descendants (the emulator and its function instances, or a peer's process
+// tree) every 200 ms and keeps the peak.
+type treeWatch struct {
+	stopCh chan struct{}
+	done   chan struct{}
+	peakKB int64
+}
+
+func watchTree(pid int) *treeWatch {
+	w := &treeWatch{stopCh: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			kb := descendants(pid).rssKB
+			if s, err := readProc(pid); err == nil {
+				kb += s.rssKB
+			}
+			w.peakKB = max(w.peakKB, kb)
+			select {
+			case <-w.stopCh:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the sampling and returns the peak, in KB.
+func (w *treeWatch) stop() int64 {
+	close(w.stopCh)
+	<-w.done
+	return w.peakKB
+}

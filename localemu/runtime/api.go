@@ -119,6 +119,9 @@ func (i *Instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	i.setLogID(req.RequestID)
 	i.mu.Unlock()
 	close(inv.handed)
+	if req.OnHandoff != nil {
+		req.OnHandoff(now)
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

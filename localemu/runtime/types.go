@@ -79,6 +79,10 @@ type Request struct {
 	// includes any initialisation). Prefer Timeout.
 	Deadline time.Time
 	TraceID  string
+	// OnHandoff, when set, is called once the invocation is handed to the
+	// runtime (its /next answered; a cold start's init is over), with that
+	// time. The scheduler uses it to tell starting instances from busy ones.
+	OnHandoff func(at time.Time)
 }
 
 // Response is the outcome of Instance.Invoke when the function answered; with
