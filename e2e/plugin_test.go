@@ -214,6 +214,10 @@ func TestPluginInServerlessFramework(t *testing.T) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed: the plugin test needs it to install the Serverless Framework and pack the plugin")
 	}
+	// The plugin's own unit tests (node:test, no dependencies).
+	if out, err := exec.Command("node", "--test", filepath.Join("..", "plugin", "test")).CombinedOutput(); err != nil {
+		t.Fatalf("node --test plugin/test: %v\n%s", err, out)
+	}
 	bins := map[string]string{}
 	for _, fw := range frameworks {
 		bins[fw.name] = frameworkBin(t, fw.dir, fw.pkg, fw.module)
