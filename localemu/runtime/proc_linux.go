@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func sysProcAttr() *syscall.SysProcAttr {
@@ -35,10 +37,50 @@ func reaperProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: reaperKill}
 }
 
-// waitNoReap blocks until pid has exited, leaving it a zombie (waitid with
+// waitNoReap waits until pid has exited, leaving it a zombie (waitid with
 // WNOWAIT) so that its pid — the process group id — stays reserved until
 // exec.Cmd.Wait reaps it. It reports whether it could wait that way.
+//
+// It waits through a pidfd, which becomes readable when the process exits:
+// the runtime's poller watches it, so a thousand live instances park no OS
+// thread each (a blocking waitid holds one per instance). Without pidfds
+// (Linux before 5.3) it falls back to the blocking wait.
 func waitNoReap(pid int) bool {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return waitNoReapBlocking(pid)
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return waitNoReapBlocking(pid)
+	}
+	ok := false
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			// WNOHANG: with the process still running the kernel leaves
+			// the siginfo zeroed; the poller then waits for the pidfd.
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOWAIT|unix.WNOHANG, nil)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				return true // not a child of ours, or already reaped
+			case info.Signo == 0:
+				return false
+			}
+			ok = true
+			return true
+		}
+	})
+	return err == nil && ok
+}
+
+// waitNoReapBlocking is waitNoReap with a blocking waitid, which holds an
+// OS thread until the process exits.
+func waitNoReapBlocking(pid int) bool {
 	const pPID, wNOWAIT = 1, 0x01000000
 	var info [128]byte // siginfo_t
 	for {
