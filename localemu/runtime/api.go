@@ -50,41 +50,61 @@ const (
 	trailerErrorBody = "Lambda-Runtime-Function-Error-Body"
 )
 
-func (i *Instance) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", i.handleNext)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", func(w http.ResponseWriter, r *http.Request) {
-		i.handleResponse(w, r, r.PathValue("id"), false)
-	})
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", func(w http.ResponseWriter, r *http.Request) {
-		i.handleError(w, r, r.PathValue("id"), false)
-	})
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", func(w http.ResponseWriter, r *http.Request) {
-		i.handleInitError(w, r, false)
-	})
+func (i *Instance) routes() http.Handler { return runtimeAPI{i} }
 
-	mux.HandleFunc("POST /runtime/init/ready", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-		i.mu.Lock()
-		i.scfReady = true
-		i.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
-	})
-	mux.HandleFunc("GET /runtime/invocation/next", i.handleNext)
-	mux.HandleFunc("POST /runtime/invocation/response", func(w http.ResponseWriter, r *http.Request) {
-		i.handleResponse(w, r, "", true)
-	})
-	mux.HandleFunc("POST /runtime/invocation/error", func(w http.ResponseWriter, r *http.Request) {
-		i.handleError(w, r, "", true)
-	})
-	mux.HandleFunc("POST /runtime/init/error", func(w http.ResponseWriter, r *http.Request) {
-		i.handleInitError(w, r, true)
-	})
+// runtimeAPI is the Runtime API as one switch on method and path rather than
+// an http.ServeMux: every instance serves its own listener, and a thousand
+// live instances would each hold a mux's parsed patterns (8 MB in all).
+type runtimeAPI struct{ i *Instance }
 
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no runtime API at %s %s", r.Method, r.URL.Path))
-	})
-	return mux
+const lambdaInvocation = "/2018-06-01/runtime/invocation/"
+
+func (a runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i, p := a.i, r.URL.Path
+	switch r.Method {
+	case http.MethodGet:
+		if p == lambdaInvocation+"next" || p == "/runtime/invocation/next" {
+			i.handleNext(w, r)
+			return
+		}
+	case http.MethodPost:
+		switch p {
+		case "/2018-06-01/runtime/init/error":
+			i.handleInitError(w, r, false)
+			return
+		case "/runtime/init/ready":
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+			i.mu.Lock()
+			i.scfReady = true
+			i.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+			return
+		case "/runtime/invocation/response":
+			i.handleResponse(w, r, "", true)
+			return
+		case "/runtime/invocation/error":
+			i.handleError(w, r, "", true)
+			return
+		case "/runtime/init/error":
+			i.handleInitError(w, r, true)
+			return
+		}
+		// /2018-06-01/runtime/invocation/{id}/response and .../{id}/error.
+		if rest, ok := strings.CutPrefix(p, lambdaInvocation); ok {
+			id, action, ok := strings.Cut(rest, "/")
+			if ok && id != "" {
+				switch action {
+				case "response":
+					i.handleResponse(w, r, id, false)
+					return
+				case "error":
+					i.handleError(w, r, id, false)
+					return
+				}
+			}
+		}
+	}
+	writeAPIError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no runtime API at %s %s", r.Method, p))
 }
 
 // handleNext blocks until Invoke hands over a request (or the runtime goes away).

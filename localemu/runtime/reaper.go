@@ -99,6 +99,9 @@ func (l *reaperLink) read(r *os.File, program string) {
 	defer r.Close()
 	first := true
 	sc := bufio.NewScanner(r)
+	// Its lines are a word and a number: a small buffer, as a thousand
+	// instances each hold one for their whole life.
+	sc.Buffer(make([]byte, 0, 128), 4096)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) < 2 {
