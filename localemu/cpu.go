@@ -20,12 +20,20 @@ type cpuMeter struct {
 
 const (
 	cpuInterval  = 200 * time.Millisecond
-	cpuSaturated = 0.9
+	cpuSaturated = 0.75
 )
 
 // saturated reports whether the processors were busier than cpuSaturated
 // over the last interval. Callers hold the engine's lock.
 func (m *cpuMeter) saturated(now time.Time) bool {
+	m.update(now)
+	return m.busy >= cpuSaturated
+}
+
+// update reads the counters when the last reading is an interval old. The
+// dispatcher calls it on every pass, so the interval a decision reads is a
+// recent one.
+func (m *cpuMeter) update(now time.Time) {
 	if now.Sub(m.at) >= cpuInterval {
 		if total, idle, ok := readCPUStat(); ok {
 			if m.total > 0 && total > m.total {
@@ -35,7 +43,6 @@ func (m *cpuMeter) saturated(now time.Time) bool {
 		}
 		m.at = now
 	}
-	return m.busy >= cpuSaturated
 }
 
 // readCPUStat returns the "cpu" line's total and idle (idle + iowait) jiffies.

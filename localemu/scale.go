@@ -19,8 +19,9 @@ import (
 //     duration, and each will then serve one queued event per duration; an
 //     event waits for them when they can serve the queue before a cold
 //     start would end;
-//   - while nothing is known of the function's duration, a few cold starts
-//     run at once (coldStartBurst); once a run has lasted longer than a cold
+//   - while nothing is known of the function's duration, it gets a few
+//     instances (coldStartBurst), and a short function later starts at most
+//     that many at once; once a run has lasted longer than a cold
 //     start the function is known to be slow and every queued event gets an
 //     instance at once, as for a long function that must not wait behind
 //     another's run;
@@ -129,7 +130,14 @@ func (e *Engine) spawnBudgetLocked(fs *fnState, now time.Time) int {
 		return 0
 	}
 	if !slow {
-		need = min(need, coldStartBurst-fs.starting)
+		// While nothing is known the bound is on the function's instances
+		// (a run that ends at once would have them all idle soon); once its
+		// short duration is known, on the cold starts under way.
+		if fs.duration.known {
+			need = min(need, coldStartBurst-fs.starting)
+		} else {
+			need = min(need, coldStartBurst-fs.starting-len(fs.invoking))
+		}
 		if e.cpu.saturated(now) && fs.starting+len(fs.invoking) > 0 {
 			// Every core is busy: another instance of a short function would
 			// only take CPU from those serving its queue.

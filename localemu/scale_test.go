@@ -40,6 +40,8 @@ func TestSpawnBudget(t *testing.T) {
 		{"a burst while nothing is known: a few cold starts at once", 100, 0, nil, ewma{}, false, coldStartBurst},
 		{"the burst bound counts starting instances", 100, 3, nil, ewma{}, false, 1},
 		{"unknown, a busy run may end soon: it serves one", 1, 0, busy(10 * ms), ewma{}, false, 0},
+		{"unknown: the burst bound counts busy instances too", 100, 1, busy(10*ms, 10*ms), ewma{}, false, 1},
+		{"known short: the bound is on cold starts under way", 2000, 1, busy(0, 0, 0, 0), known(ms), false, coldStartBurst - 1},
 		{"unknown, a run has outlasted a cold start: slow, one instance each", 50, 4, busy(300*ms, 300*ms, 300*ms, 300*ms), ewma{}, false, 50},
 		{"1 ms handler: 4 busy instances serve the queue before a cold start ends", 500, 0, busy(0, 0, 0, 0), known(ms), false, 0},
 		{"1 ms handler, a queue beyond what they serve", 2000, 0, busy(0, 0, 0, 0), known(ms), false, coldStartBurst},
@@ -138,5 +140,26 @@ func TestLongEventsRunAtOnce(t *testing.T) {
 	}
 	if c := coldStarts(t, e, ids); c != n {
 		t.Errorf("%d instances for %d concurrent long events", c, n)
+	}
+}
+
+// TestCPUMeter: the meter reads /proc/stat where there is one, and says
+// saturated only from a measured interval.
+func TestCPUMeter(t *testing.T) {
+	total, idle, ok := readCPUStat()
+	if !ok {
+		t.Skip("no /proc/stat here")
+	}
+	if total == 0 || idle > total {
+		t.Fatalf("total %d, idle %d", total, idle)
+	}
+	var m cpuMeter
+	now := time.Now()
+	if m.saturated(now) {
+		t.Error("saturated with a single reading")
+	}
+	m.at, m.total, m.idle = now.Add(-time.Second), total-100, idle // 100 jiffies since, none idle
+	if !m.saturated(now) {
+		t.Errorf("not saturated after an interval with no idle time (busy %.2f)", m.busy)
 	}
 }

@@ -34,6 +34,7 @@ func (e *Engine) dispatchLocked() {
 		return
 	}
 	now := time.Now()
+	e.cpu.update(now)
 	budget := map[*fnState]int{} // cold starts allowed now, per function
 	for e.running < e.opts.MaxConcurrency {
 		var best *fnState
