@@ -43,6 +43,9 @@ func TestPlainAndDurableFunctions(t *testing.T) {
 	} {
 		wantAPIError(t, create("bad", bad), "InvalidParameterValueException")
 	}
+	_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("small"), Role: role, Runtime: types.RuntimeNodejs18x,
+		Handler: aws.String("index.ok"), Code: &types.FunctionCode{ZipFile: zip}, MemorySize: aws.Int32(64)})
+	wantAPIError(t, err, "InvalidParameterValueException") // Lambda's minimum is 128 MB
 	if err := create("plain", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +59,8 @@ func TestPlainAndDurableFunctions(t *testing.T) {
 
 	// DurableConfig is set when a function is created, never added later;
 	// a durable function's settings may change.
+	_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("plain"), MemorySize: aws.Int32(10241)})
+	wantAPIError(t, err, "InvalidParameterValueException")
 	_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("plain"),
 		DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(3600)}})
 	wantAPIError(t, err, "InvalidParameterValueException")

@@ -480,6 +480,16 @@ func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 	}
 }
 
+// lambdaMemory checks a MemorySize as Lambda does (API reference,
+// CreateFunction: MemorySize "Valid Range: Minimum value of 128. Maximum
+// value of 10240"); the engine's own bound (64) is SCF's.
+func lambdaMemory(mb *int) error {
+	if mb != nil && (*mb < 128 || *mb > 10240) {
+		return invalidValue("MemorySize %d is outside 128-10240 MB", *mb)
+	}
+	return nil
+}
+
 // durableConfig checks a DurableConfig as Lambda does. ExecutionTimeout is
 // required ("Configure Lambda durable functions": "ExecutionTimeout –
 // Required"; AWS::Lambda::Function DurableConfig: ExecutionTimeout Required:
@@ -523,6 +533,9 @@ func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) 
 	}
 	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.AWS, Region: c.region}
 	in.apply(&cfg)
+	if err := lambdaMemory(in.MemorySize); err != nil {
+		return answer{}, err
+	}
 	if in.DurableConfig != nil {
 		d, err := in.DurableConfig.config()
 		if err != nil {
@@ -630,6 +643,9 @@ func (s *Front) updateConfiguration(ctx context.Context, c *awsCall) (answer, er
 		return answer{}, err
 	}
 	in.apply(cfg)
+	if err := lambdaMemory(in.MemorySize); err != nil {
+		return answer{}, err
+	}
 	if in.DurableConfig != nil {
 		// "You can only enable durable execution when creating a function.
 		// You cannot enable it on existing functions." (Lambda developer
