@@ -137,6 +137,7 @@ type run struct {
 	inst        *instance
 	warm        *instance // the idle instance dispatch chose for this run, if any
 	cold        bool      // the run starts a new instance
+	coldSince   time.Time // when it was dispatched to start one
 	handed      bool      // its event reached the instance (under Engine.mu)
 	terminating bool
 	grace       time.Duration

@@ -186,6 +186,10 @@ func (e *Engine) handedOff(fs *fnState, r *run, at time.Time) {
 	defer e.mu.Unlock()
 	if r.cold && !r.handed {
 		fs.starting--
+		// The cold start as the queue meets it: from dispatch to handoff.
+		// Known now, not when the run ends, so a long run's function learns
+		// it early.
+		fs.coldStart.add(at.Sub(r.coldSince))
 		e.dispatchLocked() // a cold start ended: the burst bound has room again
 	}
 	r.handed = true

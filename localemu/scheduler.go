@@ -69,7 +69,7 @@ func (e *Engine) dispatchLocked() {
 				r.warm = in
 				e.busyLocked(best, r, now) // its instance is taken from now on
 			} else {
-				r.cold = true
+				r.cold, r.coldSince = true, now
 				best.starting++
 				budget[best]--
 			}
@@ -216,11 +216,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	resp, err := inst.rt.Invoke(r.ctx, runtime.Request{RequestID: ev.RequestID, Payload: ev.Payload, Timeout: timeout,
 		TraceID:   "Root=1-" + fmt.Sprintf("%08x", now.Unix()) + "-" + strings.ReplaceAll(ev.RequestID, "-", "")[:24],
 		OnHandoff: func(at time.Time) { e.handedOff(fs, r, at) }})
-	if resp.InitDuration > 0 {
-		e.mu.Lock()
-		fs.coldStart.add(resp.InitDuration)
-		e.mu.Unlock()
-	}
+
 	oc.ended = time.Now().UTC()
 	oc.duration = resp.Duration
 	if oc.duration == 0 {
@@ -289,7 +285,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		}
 		go e.retire(in)
 		// Start one instead: this run is now a cold start.
-		r.cold = true
+		r.cold, r.coldSince = true, time.Now()
 		fs.starting++
 	}
 	e.mu.Unlock()

@@ -7,6 +7,7 @@
 //	go run ./e2e/load -mode running [-events K] [-runtime provided|python|node] [-sync-invokes M]
 //	go run ./e2e/load -mode list    -seed N -state-dir DIR   (before the emulator starts on DIR)
 //	go run ./e2e/load -mode list    [-queries 20]            (against the emulator on DIR)
+//	go run ./e2e/load -mode fanout  [-events 50] [-sleep 5s]
 //
 // Modes (-mode):
 //
@@ -20,6 +21,9 @@
 //     warm sync invoke (running.go).
 //   - list: -seed inserts events straight into a state directory; without
 //     it, the latency of event-list queries over them (list.go).
+//   - fanout: -events async events of a handler sleeping -sleep, invoked
+//     together; how long after its invoke each handler began, against one
+//     cold start alone (fanout.go).
 //
 // -front lambda POSTs /2015-03-31/functions/{name}/invocations with
 // X-Amz-Invocation-Type: Event, SigV4-signed with -credentials
@@ -106,7 +110,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:9770", "the emulator's base `URL` (loopback only)")
-	flag.StringVar(&o.mode, "mode", "accept", "accept | tail | running | list")
+	flag.StringVar(&o.mode, "mode", "accept", "accept | tail | running | list | fanout")
 	flag.BoolVar(&o.jsonOut, "json", false, "print one JSON object on stdout (the summary goes to stderr)")
 	flag.IntVar(&o.pid, "pid", 0, "the emulator's `PID` (default: the process listening on -url's port)")
 	flag.StringVar(&o.function, "function", "", "function name (default bench-<mode>)")
@@ -129,9 +133,9 @@ func main() {
 	flag.BoolVar(&o.noDeploy, "no-deploy", false, "accept: the endpoint is not an asyncfn emulator (a peer): no health check, deploy or event queries; -function names its function")
 	flag.IntVar(&o.subscribers, "subscribers", 100, "tail: concurrent /v1/logs/stream subscribers")
 	flag.IntVar(&o.linesPerSec, "lines-per-sec", 1000, "tail: lines per second the function prints (in total)")
-	flag.IntVar(&o.events, "events", 1000, "running: async events to hold RUNNING at once")
+	flag.IntVar(&o.events, "events", 1000, "running: async events to hold RUNNING at once; fanout: events invoked together (at most 200)")
 	flag.StringVar(&o.runtimeName, "runtime", "provided", "running: sleeping handler's runtime: provided (Go, aws-lambda-go), python or node")
-	flag.DurationVar(&o.sleep, "sleep", 5*time.Minute, "running: how long each sleeping handler sleeps")
+	flag.DurationVar(&o.sleep, "sleep", 5*time.Minute, "running, fanout: how long each sleeping handler sleeps")
 	flag.IntVar(&o.minFreeMB, "min-free-mb", 6144, "running: stop starting events when MemAvailable falls below this many MB")
 	flag.IntVar(&o.syncInvokes, "sync-invokes", 200, "running: timed warm sync invokes of a no-op handler (0 = skip)")
 	flag.BoolVar(&o.leave, "leave", false, "running: leave the sleeping events RUNNING (default: terminate them)")
@@ -213,6 +217,8 @@ func run(ctx context.Context, o *options, res *result) error {
 		return b.running(ctx, res)
 	case "list":
 		return b.list(ctx, res)
+	case "fanout":
+		return b.fanout(ctx, res)
 	}
-	return fmt.Errorf("unknown -mode %q (accept, tail, running, list)", o.mode)
+	return fmt.Errorf("unknown -mode %q (accept, tail, running, list, fanout)", o.mode)
 }
