@@ -106,10 +106,12 @@ func (o *emulatorOptions) stateDir(g *Globals) (string, error) {
 
 // emulator is a running engine and server.
 type emulator struct {
-	engine *localemu.Engine
-	url    string
-	done   chan error
-	stop   context.CancelFunc
+	engine  *localemu.Engine
+	url     string
+	dir     string    // the state directory
+	started time.Time // when it began to serve
+	done    chan error
+	stop    context.CancelFunc
 }
 
 func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
@@ -151,7 +153,7 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 		fmt.Fprintf(io.Err, "profiling on http://%s/debug/pprof/\n", addr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
+	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), dir: dir, started: time.Now().UTC(), done: make(chan error, 1), stop: cancel}
 	srv := server.New(eng, server.Options{Credentials: creds, AllowedHosts: o.AllowHosts.Value(), MaxConns: o.MaxConns})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
@@ -180,6 +182,11 @@ type localStartOptions struct {
 	*Globals
 	IO IO
 	emulatorOptions
+	Detach      bool
+	WaitTimeout time.Duration
+	// Args is the process's command line, which --detach runs again in the
+	// background (without --detach).
+	Args []string
 }
 
 func localCommand(g *Globals, io IO) *ucli.Command {
@@ -189,12 +196,30 @@ func localCommand(g *Globals, io IO) *ucli.Command {
 		Usage: "run the local emulator",
 		Subcommands: []*ucli.Command{{
 			Name:  "start",
-			Usage: "serve the emulator until SIGINT/SIGTERM (state survives restarts)",
+			Usage: "serve the emulator until SIGINT/SIGTERM (state survives restarts); --detach runs it in the background",
 			Description: "The emulator's native API is under /v1/. Point commands at it with --local\n" +
-				"(" + defaultLocalURL + "; ASYNCFN_LOCAL_URL or --endpoint for another address).",
-			Flags:  emulatorFlags(&o.emulatorOptions),
-			Action: func(c *ucli.Context) error { return runLocalStart(c.Context, o) },
-		}},
+				"(" + defaultLocalURL + "; ASYNCFN_LOCAL_URL or --endpoint for another address).\n" +
+				"It records its pid in emulator.pid (and emulator.json) in the state directory while it runs.\n" +
+				"--detach returns once it answers and prints its URL; its output goes to emulator.log in the\n" +
+				"state directory. Exit status: 0 running; 1 it could not start (the log's end says why);\n" +
+				"2 usage; 3 it did not answer within --wait-timeout.",
+			Flags: append(emulatorFlags(&o.emulatorOptions),
+				&ucli.BoolFlag{Name: "detach", Usage: "run in the background: return once it answers, print its URL", Destination: &o.Detach},
+				&ucli.DurationFlag{Name: "wait-timeout", Value: 30 * time.Second, Usage: "with --detach: give up (exit 3) if it does not answer within `DUR`", Destination: &o.WaitTimeout},
+			),
+			Action: func(c *ucli.Context) error {
+				o.Args = os.Args
+				if o.Detach {
+					return runDetached(c.Context, o)
+				}
+				return runLocalStart(c.Context, o)
+			},
+		},
+			localWaitCommand(g, io),
+			localStopCommand(g, io),
+			localEnvCommand(g, io),
+			localCollectCommand(g, io),
+		},
 	}
 }
 
@@ -203,6 +228,15 @@ func runLocalStart(ctx context.Context, o *localStartOptions) error {
 	if err != nil {
 		return err
 	}
+	logPath, _ := o.IO.Getenv(detachedEnv)
+	creds, _ := o.credentials()
+	remove, err := writeRecord(emulatorRecord{PID: os.Getpid(), URL: em.url, StateDir: em.dir, Log: logPath,
+		StartedAt: em.started, Credentials: creds != nil}, o.IO)
+	if err != nil {
+		em.shutdown(0, o.IO)
+		return err
+	}
+	defer remove()
 	if o.JSON() {
 		_ = json.NewEncoder(o.IO.Out).Encode(map[string]string{"url": em.url})
 	}
