@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/asyncfn/asyncfn/event"
@@ -213,3 +214,27 @@ func (e *APIError) Error() string {
 }
 
 func (e *APIError) Unwrap() error { return e.Err }
+
+// IsThrottled reports whether err is a provider refusing a request for now
+// because of a rate or concurrency limit: Lambda's TooManyRequestsException
+// (HTTP 429), SCF's RequestLimitExceeded.* and its 432 ResourceLimitReached,
+// the emulator's native Throttled. Such a request was not accepted, so
+// sending it again later cannot start an invocation twice; callers fanning
+// out many invokes retry exactly these.
+func IsThrottled(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch {
+	case apiErr.HTTPStatus == 429,
+		apiErr.Code == "TooManyRequestsException", apiErr.Code == "ThrottlingException", apiErr.Code == "Throttled",
+		strings.HasPrefix(apiErr.Code, "RequestLimitExceeded"):
+		return true
+	case apiErr.Code == "FailedOperation.InvokeFunction":
+		// SCF reports many invoke failures under this code; only the
+		// concurrency limit (function status 432) is a throttle.
+		return strings.Contains(apiErr.Message, "ResourceLimitReached") || strings.Contains(apiErr.Message, "432")
+	}
+	return false
+}

@@ -17,12 +17,13 @@ import (
 func eventsCommand(g *Globals, io IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "events",
-		Usage: "list, inspect, terminate and count a function's events",
+		Usage: "list, inspect, terminate, count and wait for a function's events",
 		Subcommands: []*ucli.Command{
 			eventsListCommand(g, io),
 			eventsGetCommand(g, io),
 			eventsTerminateCommand(g, io),
 			eventsStatsCommand(g, io),
+			eventsWaitCommand(g, io),
 		},
 	}
 }

@@ -29,6 +29,9 @@ type invokeOptions struct {
 	Qualifier   string
 	DurableName string
 	Log         bool
+	Each        string  // --each FILE|-: one async event per input
+	Rate        float64 // --rate: invokes per second with --each
+	MaxInFlight int     // --max-in-flight: invokes awaiting an answer with --each
 }
 
 func invokeCommand(g *Globals, io IO) *ucli.Command {
@@ -37,7 +40,11 @@ func invokeCommand(g *Globals, io IO) *ucli.Command {
 		Name:  "invoke",
 		Usage: "invoke a function; with --async print its RequestId at once",
 		Description: "Without --async the result is printed on stdout and a function error exits 1.\n" +
-			"With --async only the RequestId is printed, so ID=$(asyncfn invoke -f fn --async) works.",
+			"With --async only the RequestId is printed, so ID=$(asyncfn invoke -f fn --async) works.\n" +
+			"With --async --each FILE (- for stdin) every JSON line, or every element of a JSON array,\n" +
+			"is one event: RequestIds are printed one per line in input order (with --output json one\n" +
+			"line per input: index, line, requestId); throttled invokes are retried with backoff, and\n" +
+			"an interrupt prints every RequestId already handed out before it exits (130).",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "`FUNCTION` to invoke", Destination: &o.Function},
 			&ucli.BoolFlag{Name: "async", Usage: "invoke asynchronously (an Event invoke)", Destination: &o.Async},
@@ -46,12 +53,18 @@ func invokeCommand(g *Globals, io IO) *ucli.Command {
 			&ucli.StringFlag{Name: "qualifier", Usage: "version or alias `Q`", Destination: &o.Qualifier},
 			&ucli.StringFlag{Name: "durable-name", Usage: "idempotent start: an event with this `NAME` is returned instead of a new one", Destination: &o.DurableName},
 			&ucli.BoolFlag{Name: "log", Aliases: []string{"l"}, Usage: "print the invocation's log to stderr (sync invokes)", Destination: &o.Log},
+			&ucli.StringFlag{Name: "each", Usage: "with --async: one event per JSON line or JSON array element of `FILE` (- for stdin)", Destination: &o.Each},
+			&ucli.Float64Flag{Name: "rate", Usage: "with --each: at most `N` invokes per second (0: no limit)", Destination: &o.Rate},
+			&ucli.IntFlag{Name: "max-in-flight", Value: defaultFanOutConfig().MaxInFlight, Usage: "with --each: at most `N` invokes awaiting an answer at once", Destination: &o.MaxInFlight},
 		},
 		Action: func(c *ucli.Context) error { return runInvoke(c.Context, o) },
 	}
 }
 
 func runInvoke(ctx context.Context, o *invokeOptions) error {
+	if o.Each != "" {
+		return runInvokeEach(ctx, o)
+	}
 	if o.Path == "-" && o.ResolvedConfig == "-" {
 		return usagef("-p - and --resolved-config - both read standard input: give the payload as a file or with -d")
 	}
