@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asyncfn/asyncfn/adapters"
+	"github.com/asyncfn/asyncfn/event"
+)
+
+func TestReadWaitIDs(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+		err      string
+	}{
+		{name: "one per line", in: "a\nb\n\nc\n", want: []string{"a", "b", "c"}},
+		{name: "invoke --each --output json", in: `{"index":0,"line":1,"requestId":"a"}` + "\n" + `{"index":1,"line":2,"error":"bad"}` + "\n" + `{"index":2,"line":3,"requestId":"c"}`, want: []string{"a", "c"}},
+		{name: "events wait's failures fed back", in: "a\tFAILED\tError: x\n# note\nb\tTIMED_OUT\t\n", want: []string{"a", "b"}},
+		{name: "bad JSON line", in: "a\n{\"requestId\":\n", err: "line 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readWaitIDs(strings.NewReader(tc.in))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if got := dedupe([]string{"a", "b", "a", "c", "b"}); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("dedupe = %v", got)
+	}
+}
+
+// fakeEvents is a provider whose events advance one step (QUEUED, RUNNING,
+// terminal) every time they are listed; it counts the requests.
+type fakeEvents struct {
+	adapters.Provider // only Events and Event are called
+	mu                sync.Mutex
+	evs               []adapters.Event // by creation, oldest first
+	fail              map[string]bool
+	lists, gets       int
+}
+
+func newFakeEvents(others, ours int, fail func(i int) bool) (*fakeEvents, []string) {
+	f := &fakeEvents{fail: map[string]bool{}}
+	t0 := time.Now().Add(-time.Hour)
+	var ids []string
+	for i := range others + ours {
+		// Older events 100 ms apart, ours 1 ms apart (a batch).
+		at := t0.Add(time.Duration(min(i, others))*100*time.Millisecond + time.Duration(max(i-others, 0))*time.Millisecond)
+		ev := adapters.Event{RequestID: fmt.Sprintf("ev-%05d", i), Status: event.Queued, CreatedAt: at}
+		if i < others {
+			ev.Status = event.Succeeded
+		} else {
+			ids = append(ids, ev.RequestID)
+			f.fail[ev.RequestID] = fail(i - others)
+		}
+		f.evs = append(f.evs, ev)
+	}
+	return f, ids
+}
+
+func (f *fakeEvents) step(ev *adapters.Event) {
+	switch ev.Status {
+	case event.Queued:
+		ev.Status = event.Running
+	case event.Running:
+		ev.Status, ev.Attempts, ev.DurationMs = event.Succeeded, 1, 10
+		if f.fail[ev.RequestID] {
+			ev.Status, ev.ErrorType, ev.ErrorMessage = event.Failed, "Error", "asked to fail"
+		}
+	}
+}
+
+func (f *fakeEvents) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists++
+	var match []*adapters.Event
+	for i := range f.evs {
+		if q.Since.IsZero() || !f.evs[i].CreatedAt.Before(q.Since) {
+			match = append(match, &f.evs[i])
+		}
+	}
+	if q.Desc {
+		slices.Reverse(match)
+	}
+	page := adapters.EventPage{Total: len(match)}
+	// Pages of at most 100, whatever was asked: as a cloud caps them.
+	for _, ev := range match[min(q.Offset, len(match)):min(q.Offset+min(q.Limit, 100), len(match))] {
+		page.Events = append(page.Events, *ev)
+		f.step(ev)
+	}
+	return page, nil
+}
+
+func (f *fakeEvents) Event(ctx context.Context, fn, id string) (adapters.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets++
+	for i := range f.evs {
+		if f.evs[i].RequestID == id {
+			return f.evs[i], nil
+		}
+	}
+	return adapters.Event{}, fmt.Errorf("event %s: %w", id, adapters.ErrNotFound)
+}
+
+func TestWaiterFollowsEventsWithPagedListings(t *testing.T) {
+	f, ids := newFakeEvents(5000, 1000, func(i int) bool { return i%100 == 7 })
+	w := newWaiter(f, "fn", ids)
+	var failures []string
+	w.onFailure = func(ev adapters.Event) { failures = append(failures, ev.RequestID) }
+	if err := w.run(context.Background(), time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s := w.summary("fn", time.Second)
+	if s.ByStatus[event.Succeeded] != 990 || s.ByStatus[event.Failed] != 10 || len(s.Failed) != 10 || len(s.Pending) != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	if s.Failed[0].RequestID != ids[7] || s.Failed[0].ErrorMessage != "asked to fail" || len(failures) != 10 {
+		t.Errorf("failed %+v, reported as they happened %v", s.Failed, failures)
+	}
+	if s.P50Ms != 10 || s.MaxMs != 10 {
+		t.Errorf("durations p50 %d max %d, want 10", s.P50Ms, s.MaxMs)
+	}
+	// Three listings of our 1,000 (10 pages each) see them through: the
+	// 5,000 older events are never paged through, and nothing is asked
+	// one event at a time.
+	if f.lists > 40 || f.gets != 0 {
+		t.Errorf("%d listings and %d single lookups for 1,000 events", f.lists, f.gets)
+	}
+}
+
+func TestWaiterUnknownAndTimeout(t *testing.T) {
+	f, ids := newFakeEvents(0, 3, func(int) bool { return false })
+	w := newWaiter(f, "fn", append(ids, "nope"))
+	clock := time.Now()
+	w.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	if err := w.run(context.Background(), time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s := w.summary("fn", time.Second)
+	if len(s.Failed) != 1 || s.Failed[0].RequestID != "nope" || s.Failed[0].Status != statusNotFound {
+		t.Fatalf("summary %+v", s)
+	}
+
+	// Ended by its context: what is not terminal is pending, and failed.
+	f, ids = newFakeEvents(0, 3, func(int) bool { return false })
+	f.evs[2].Status = event.Running
+	f.fail = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	stuck := &stuckEvents{fakeEvents: f, id: ids[2]}
+	w = newWaiter(stuck, "fn", ids)
+	if err := w.run(ctx, 5*time.Millisecond); err == nil {
+		t.Fatal("run returned nil with an event that never ends")
+	}
+	s = w.summary("fn", time.Second)
+	if !slices.Equal(s.Pending, []string{ids[2]}) || len(s.Failed) != 1 || s.Failed[0].Status != event.Running {
+		t.Fatalf("summary %+v", s)
+	}
+}
+
+// stuckEvents keeps one event RUNNING.
+type stuckEvents struct {
+	*fakeEvents
+	id string
+}
+
+func (s *stuckEvents) Events(ctx context.Context, fn string, q adapters.EventQuery) (adapters.EventPage, error) {
+	page, err := s.fakeEvents.Events(ctx, fn, q)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.evs {
+		if s.evs[i].RequestID == s.id {
+			s.evs[i].Status = event.Running
+		}
+	}
+	return page, err
+}
