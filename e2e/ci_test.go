@@ -342,3 +342,60 @@ func zombie(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
+
+// TestREADMERecipesFollowTheScript: the GitHub Actions and GitLab CI jobs in
+// README.md take the steps ci/emulator.sh takes (and TestCIRecipe runs), in
+// the same order, so a change to one shows in the other.
+func TestREADMERecipesFollowTheScript(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join("..", "ci", "emulator.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []string{
+		"local start --detach",
+		"local wait --timeout 30s",
+		`eval "$(`, // ... local env)"
+		"local env)",
+		"--local deploy",
+		`aws lambda invoke --function-name "$FUNCTION"`,
+		"fileb://",
+		"local collect",
+		"local stop",
+	}
+	inOrder := func(name, text string) {
+		t.Helper()
+		at := 0
+		for _, s := range steps {
+			i := strings.Index(text[at:], s)
+			if i < 0 {
+				t.Errorf("%s: step %q missing (or out of order)", name, s)
+				continue
+			}
+			at += i + len(s)
+		}
+	}
+	// The script defines its cleanup (collect, stop) before the steps it
+	// guards: compare its steps with the trap's body moved to the end.
+	body := string(script)
+	if i, j := strings.Index(body, "finish() {"), strings.Index(body, "trap finish EXIT"); i >= 0 && j > i {
+		body = body[:i] + body[j:] + body[i:j]
+	}
+	inOrder("ci/emulator.sh", strings.ReplaceAll(body, "af ", "asyncfn "))
+	section := string(readme)
+	start := strings.Index(section, "## Use it in CI")
+	gh := strings.Index(section, "### GitHub Actions")
+	gl := strings.Index(section, "### GitLab CI")
+	goTests := strings.Index(section, "### In Go tests")
+	if start < 0 || gh < start || gl < gh || goTests < gl {
+		t.Fatal("README.md: the Use it in CI section or its GitHub Actions, GitLab CI and Go tests parts are missing")
+	}
+	inOrder("README GitHub Actions job", section[gh:gl])
+	inOrder("README GitLab CI job", section[gl:goTests])
+	if !strings.Contains(section[start:goTests], "ci/emulator.sh") {
+		t.Error("README's CI section does not name ci/emulator.sh")
+	}
+}
