@@ -441,9 +441,13 @@ func runInvokeEach(ctx context.Context, o *invokeOptions) error {
 	if w.sent == len(inputs) {
 		return nil
 	}
+	first := w.firstGap
+	if first == nil && w.next < len(inputs) {
+		first = &inputs[w.next] // never dispatched
+	}
 	next := ""
-	if w.firstGap != nil {
-		next = fmt.Sprintf("; the first not sent is input %d (line %d)", w.firstGap.Index+1, w.firstGap.Line)
+	if first != nil {
+		next = fmt.Sprintf("; the first not sent is input %d (line %d)", first.Index+1, first.Line)
 	}
 	if ctx.Err() != nil {
 		return &exitCodeError{code: exitInterrupted, err: fmt.Errorf("interrupted: %d of %d input(s) sent%s", w.sent, len(inputs), next)}
