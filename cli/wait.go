@@ -219,7 +219,7 @@ type waiter struct {
 	last map[string]adapters.Event
 	// firstMissing is when an id was first looked for in vain.
 	firstMissing map[string]time.Time
-	done         int // ids in a terminal status (or NOT_FOUND)
+	done         int              // ids in a terminal status (or NOT_FOUND)
 	now          func() time.Time // for the not-found grace (tests move it)
 
 	onChange  func(w *waiter)
