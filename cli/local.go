@@ -108,10 +108,11 @@ func (o *emulatorOptions) stateDir(g *Globals) (string, error) {
 type emulator struct {
 	engine  *localemu.Engine
 	url     string
-	dir     string    // the state directory
 	started time.Time // when it began to serve
 	done    chan error
 	stop    context.CancelFunc
+	// unrecord removes its pid file and index entry once it has stopped.
+	unrecord func()
 }
 
 func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
@@ -153,7 +154,17 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 		fmt.Fprintf(io.Err, "profiling on http://%s/debug/pprof/\n", addr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), dir: dir, started: time.Now().UTC(), done: make(chan error, 1), stop: cancel}
+	em := &emulator{engine: eng, url: "http://" + ln.Addr().String(), started: time.Now().UTC(), done: make(chan error, 1), stop: cancel}
+	// Recorded before it answers: whoever sees it answer can find its pid.
+	logPath, _ := io.Getenv(detachedEnv)
+	em.unrecord, err = writeRecord(emulatorRecord{PID: os.Getpid(), URL: em.url, StateDir: dir, Log: logPath,
+		StartedAt: em.started, Credentials: creds != nil}, io)
+	if err != nil {
+		cancel()
+		eng.Close(context.Background())
+		ln.Close()
+		return nil, err
+	}
 	srv := server.New(eng, server.Options{Credentials: creds, AllowedHosts: o.AllowHosts.Value(), MaxConns: o.MaxConns})
 	go func() { em.done <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(io.Err, "asyncfn emulator listening on %s (state %s)\n", em.url, dir)
@@ -171,6 +182,7 @@ func (em *emulator) shutdown(drain time.Duration, io IO) error {
 	em.engine.Drain(ctx)
 	em.stop()
 	serveErr := <-em.done
+	defer em.unrecord()
 	if err := em.engine.Close(ctx); err != nil {
 		return err
 	}
@@ -228,15 +240,6 @@ func runLocalStart(ctx context.Context, o *localStartOptions) error {
 	if err != nil {
 		return err
 	}
-	logPath, _ := o.IO.Getenv(detachedEnv)
-	creds, _ := o.credentials()
-	remove, err := writeRecord(emulatorRecord{PID: os.Getpid(), URL: em.url, StateDir: em.dir, Log: logPath,
-		StartedAt: em.started, Credentials: creds != nil}, o.IO)
-	if err != nil {
-		em.shutdown(0, o.IO)
-		return err
-	}
-	defer remove()
 	if o.JSON() {
 		_ = json.NewEncoder(o.IO.Out).Encode(map[string]string{"url": em.url})
 	}

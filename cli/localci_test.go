@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asyncfn/asyncfn/asyncfntest"
 	"github.com/asyncfn/asyncfn/nativeapi"
@@ -192,6 +193,53 @@ func TestDetachArgs(t *testing.T) {
 	for _, tc := range tests {
 		if got := detachArgs(tc.in); strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("detachArgs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestIndexFile: one index entry per address, whatever name it is given by.
+func TestIndexFile(t *testing.T) {
+	env := map[string]string{"XDG_CACHE_HOME": "/cache"}
+	cio := IO{Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	tests := []struct{ url, want string }{
+		{"http://127.0.0.1:9770", "/cache/asyncfn/emulators/127.0.0.1_9770.json"},
+		{"http://localhost:9770/", "/cache/asyncfn/emulators/127.0.0.1_9770.json"},
+		{"http://id:key@127.0.0.1:9771", "/cache/asyncfn/emulators/127.0.0.1_9771.json"},
+		{"http://[::1]:9770", "/cache/asyncfn/emulators/__1_9770.json"},
+	}
+	for _, tc := range tests {
+		got, err := indexFile(cio, tc.url)
+		if err != nil || got != tc.want {
+			t.Errorf("indexFile(%q) = %q, %v; want %q", tc.url, got, err, tc.want)
+		}
+	}
+	if _, err := indexFile(cio, "not a url"); err == nil {
+		t.Error("indexFile accepted a URL without a host")
+	}
+}
+
+// TestCollectSince: --since, else when the emulator started, else everything.
+func TestCollectSince(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	started := now.Add(-time.Hour)
+	rec := &emulatorRecord{StartedAt: started}
+	tests := []struct {
+		since   string
+		rec     *emulatorRecord
+		want    time.Time
+		wantErr bool
+	}{
+		{"", rec, started, false},
+		{"", nil, time.Time{}, false},
+		{"all", rec, time.Time{}, false},
+		{"10m", rec, now.Add(-10 * time.Minute), false},
+		{"2026-01-01T00:00:00Z", rec, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"yesterday", rec, time.Time{}, true},
+	}
+	for _, tc := range tests {
+		got, err := collectSince(&collectOptions{Since: tc.since}, tc.rec, now)
+		if (err != nil) != tc.wantErr || !got.Equal(tc.want) {
+			t.Errorf("collectSince(%q) = %v, %v; want %v (error %v)", tc.since, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

@@ -76,7 +76,11 @@ func indexFile(io IO, rawURL string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := strings.NewReplacer(":", "_", "[", "", "]", "", "/", "_").Replace(u.Host)
+	host, port := u.Hostname(), u.Port()
+	if host == "localhost" {
+		host = "127.0.0.1" // the emulator records the address it is bound to
+	}
+	name := strings.NewReplacer(":", "_", "/", "_").Replace(host) + "_" + port
 	return filepath.Join(dir, name+".json"), nil
 }
 

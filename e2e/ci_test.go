@@ -399,3 +399,41 @@ func TestREADMERecipesFollowTheScript(t *testing.T) {
 		t.Error("README's CI section does not name ci/emulator.sh")
 	}
 }
+
+// TestLocalStopForeground: `local stop` also ends an emulator started in the
+// foreground some other way (`asyncfn local start &`), found by its address.
+func TestLocalStopForeground(t *testing.T) {
+	dir := t.TempDir()
+	env := ciEnv(t, dir)
+	addr := freePort(t)
+	cmd := exec.Command(binary, "local", "start", "--addr", addr, "--state-dir", filepath.Join(dir, "state"))
+	cmd.Env = env
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	mustRun(t, env, "local", "wait", "--addr", addr, "--timeout", "30s")
+	if pid, err := os.ReadFile(filepath.Join(dir, "state", "emulator.pid")); err != nil || strings.TrimSpace(string(pid)) != strconv.Itoa(cmd.Process.Pid) {
+		t.Errorf("emulator.pid = %q, %v; want %d", pid, err, cmd.Process.Pid)
+	}
+	stop := mustRun(t, env, "local", "stop", "--addr", addr)
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("the emulator exited with %v after local stop\n%s", err, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("local stop returned but the emulator still runs:\n%s", stop.stderr)
+	}
+	if !strings.Contains(errb.String(), "asyncfn emulator stopping: waiting up to") {
+		t.Errorf("the emulator did not drain as on SIGTERM:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "emulator.pid")); !os.IsNotExist(err) {
+		t.Errorf("emulator.pid left behind (%v)", err)
+	}
+}
