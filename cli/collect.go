@@ -139,11 +139,7 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 	if err != nil {
 		return err
 	}
-	full := base
-	if o.Addr == "" {
-		full = o.Globals.localURL(o.IO) // with the credentials as user info
-	}
-	u, err := url.Parse(full)
+	u, err := url.Parse(withCredentials(base, o.IO))
 	if err != nil {
 		return usagef("emulator URL %q: %v", base, err)
 	}

@@ -243,3 +243,41 @@ func TestCollectSince(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCollectCredentials: collect reads an emulator with credentials
+// with ASYNCFN_CREDENTIALS, --addr or not, and says so without them.
+func TestLocalCollectCredentials(t *testing.T) {
+	emu := asyncfntest.Start(t, asyncfntest.WithCredentials("AKIDCI", "s3cret-key"))
+	addr := strings.TrimPrefix(emu.URL, "http://")
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+	}{
+		{"ASYNCFN_LOCAL_URL and credentials", map[string]string{"ASYNCFN_LOCAL_URL": emu.URL, "ASYNCFN_CREDENTIALS": "AKIDCI:s3cret-key"}, nil, 0},
+		{"--addr and credentials", map[string]string{"ASYNCFN_CREDENTIALS": "AKIDCI:s3cret-key"}, []string{"--addr", addr}, 0},
+		{"no credentials", nil, []string{"--addr", addr}, exitFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			c, stdout, stderr := run(t, env, append([]string{"local", "collect", out}, tc.args...)...)
+			if c != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", c, tc.wantCode, stdout, stderr)
+			}
+			if strings.Contains(stderr, "s3cret-key") {
+				t.Errorf("the key shows in a message: %s", stderr)
+			}
+			if c == 0 {
+				if b, err := os.ReadFile(filepath.Join(out, "summary.txt")); err != nil || !strings.Contains(string(b), "no functions deployed") {
+					t.Errorf("summary.txt = %q, %v", b, err)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -204,6 +205,19 @@ func isEmulatorProcess(pid int) bool {
 	return false
 }
 
+// withCredentials is base with ASYNCFN_CREDENTIALS (ID:KEY), if set, as
+// its user info: how the native API takes them.
+func withCredentials(base string, cio IO) string {
+	pair, ok := cio.Getenv("ASYNCFN_CREDENTIALS")
+	id, key, found := strings.Cut(pair, ":")
+	u, err := url.Parse(base)
+	if !ok || !found || err != nil || u.User != nil {
+		return base
+	}
+	u.User = url.UserPassword(id, key)
+	return u.String()
+}
+
 // redactURL drops user info (credentials) from a URL for messages.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
@@ -347,7 +361,10 @@ func runLocalStop(ctx context.Context, o *ctlOptions) error {
 	}
 	rec, err := findRecord(o.IO, base, stateDir)
 	if errors.Is(err, errNoRecord) {
-		if stateDir == "" && healthy(ctx, base) {
+		if healthy(ctx, base) {
+			if stateDir != "" {
+				return fmt.Errorf("an emulator answers at %s but no running emulator recorded its pid in %s", base, stateDir)
+			}
 			return fmt.Errorf("an emulator answers at %s but recorded no pid for that address: give --state-dir DIR", base)
 		}
 		fmt.Fprintf(o.IO.Err, "no emulator is running at %s\n", base)
@@ -431,7 +448,7 @@ func runDetached(ctx context.Context, o *localStartOptions) error {
 		return fmt.Errorf("open emulator log: %w", err)
 	}
 	defer logf.Close()
-	start, _ := logf.Seek(0, 2)
+	start, _ := logf.Seek(0, io.SeekEnd)
 	fmt.Fprintf(logf, "--- asyncfn local start --detach, %s\n", time.Now().UTC().Format(time.RFC3339))
 	cmd := exec.Command(exe, detachArgs(o.Args[1:])...)
 	cmd.Env = append(os.Environ(), detachedEnv+"="+logPath)
@@ -478,7 +495,7 @@ func runDetached(ctx context.Context, o *localStartOptions) error {
 		fmt.Fprintln(o.IO.Out, url)
 	}
 	fmt.Fprintf(o.IO.Err, "asyncfn emulator running at %s (pid %d, log %s); asyncfn local stop ends it\n", url, cmd.Process.Pid, logPath)
-	return cmd.Process.Release()
+	return nil
 }
 
 // logTail is the last n lines written to path after offset.
