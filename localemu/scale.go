@@ -221,7 +221,7 @@ func (e *Engine) endRunLocked(fs *fnState, r *run, oc outcome) {
 	}
 	if in := r.warm; in != nil {
 		r.warm = nil
-		if fs.cfg != nil && in.version == fs.version && in.inc == r.inc && !e.closing {
+		if fs.cfg != nil && in.version == fs.version && in.inc == fs.inc && !e.closing {
 			fs.idle = append(fs.idle, in)
 		} else {
 			go e.retire(in)
