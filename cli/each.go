@@ -194,6 +194,14 @@ func fanOut(ctx context.Context, p invoker, fn string, opts adapters.InvokeOptio
 		go func() {
 			defer wg.Done()
 			for in := range jobs {
+				select {
+				case <-stop:
+					// Handed out as another input failed (the
+					// producer's select had both ready): not sent.
+					results <- sendResult{Input: in, NotSent: true}
+					continue
+				default:
+				}
 				r := sendOne(ctx, p, fn, opts, in, cfg)
 				if r.Err != nil {
 					stopOnce.Do(func() { close(stop) })

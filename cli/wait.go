@@ -42,6 +42,11 @@ const (
 // statusNotFound is an id the provider does not know (after the grace).
 const statusNotFound event.Status = "NOT_FOUND"
 
+// statusPending counts, in the progress display, the events not finished
+// yet: rounds list only finished events, so a pending one's last status
+// seen (QUEUED, RUNNING) would be stale.
+const statusPending event.Status = "PENDING"
+
 // eventsWaitOptions: asyncfn events wait.
 type eventsWaitOptions struct {
 	*Globals
@@ -199,7 +204,7 @@ func runEventsWait(ctx context.Context, o *eventsWaitOptions) error {
 // countsLine is "SUCCEEDED 950, FAILED 50" in lifecycle order.
 func countsLine(by map[event.Status]int) string {
 	var parts []string
-	for _, s := range append(slices.Clone(event.All), statusNotFound) {
+	for _, s := range append([]event.Status{statusPending}, append(slices.Clone(event.All), statusNotFound)...) {
 		if by[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, by[s]))
 		}
@@ -292,8 +297,15 @@ func (w *waiter) run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// round lists the window from the oldest pending event on, ascending,
-// until every pending event seen before has been seen again.
+// terminalStatuses are what a round lists: an event still pending is not
+// listed again and again, only once when it has finished.
+var terminalStatuses = []event.Status{event.Succeeded, event.Failed, event.TimedOut, event.Terminated}
+
+// round lists the events that finished, from the oldest pending one on,
+// ascending, until every pending event has been found finished or the
+// listing ends. As events mostly finish in the order they were created,
+// the oldest pending one moves on and a round reads little more than what
+// finished since the last: a batch of 10,000 is not listed whole each time.
 func (w *waiter) round(ctx context.Context) error {
 	var oldest time.Time
 	pending := 0
@@ -310,7 +322,7 @@ func (w *waiter) round(ctx context.Context) error {
 	if pending == 0 {
 		return nil
 	}
-	return w.list(ctx, adapters.EventQuery{Since: oldest.Add(-waitSlack)}, pending)
+	return w.list(ctx, adapters.EventQuery{Statuses: terminalStatuses, Since: oldest.Add(-waitSlack)}, pending)
 }
 
 // list pages through q, recording our events, and stops early once want
@@ -463,12 +475,14 @@ func newWaitProgress(w io.Writer, total int) *waitProgress {
 	return p
 }
 
-// counts are the statuses of all ids, pending ones included.
+// counts are the final statuses seen, and how many are still pending.
 func (p *waitProgress) counts(w *waiter) map[event.Status]int {
 	by := map[event.Status]int{}
 	for _, id := range w.ids {
-		if ev, ok := w.last[id]; ok {
-			by[ev.Status]++
+		if w.terminal(id) {
+			by[w.last[id].Status]++
+		} else {
+			by[statusPending]++
 		}
 	}
 	return by
