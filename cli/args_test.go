@@ -36,6 +36,9 @@ func samplesFor(t *testing.T, where string, f ucli.Flag) []flagSample {
 		return []flagSample{{"7", 7, i}, {"-3", -3, i}}
 	case *ucli.DurationFlag:
 		return []flagSample{{"2s", 2 * time.Second, func(c *ucli.Context, n string) any { return c.Duration(n) }}}
+	case *ucli.Float64Flag:
+		fl := func(c *ucli.Context, n string) any { return c.Float64(n) }
+		return []flagSample{{"2.5", 2.5, fl}, {"-1", -1.0, fl}}
 	case *ucli.StringSliceFlag:
 		return []flagSample{{"k=v", []string{"k=v"}, func(c *ucli.Context, n string) any { return c.StringSlice(n) }}}
 	}
