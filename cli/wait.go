@@ -28,9 +28,11 @@ const (
 	// waitPageSize is asked of Events per page; a provider that gives
 	// fewer is paged on by the offset it did give.
 	waitPageSize = 1000
-	// waitSlack widens the listing window before the oldest pending event
-	// for clocks that disagree (a cloud's CreatedAt against its filter).
-	waitSlack = 5 * time.Second
+	// waitSlack widens the listing window before the oldest pending event,
+	// for a cloud whose filter is coarser than the CreatedAt it reports
+	// (whole seconds). Every round reads again what finished in it, so it
+	// is kept short.
+	waitSlack = time.Second
 	// waitNotFoundGrace is how long an id no listing shows is asked after
 	// one by one before it is reported NOT_FOUND: a cloud's listing may lag
 	// its invoke (Lambda's from CloudWatch Logs).
