@@ -364,10 +364,17 @@ func (w *waiter) lookUpMissing(ctx context.Context) error {
 		}
 	}
 	if len(w.firstMissing) > waitOneByOne {
+		// Still many after a listing to the end: those missing past the
+		// grace are unknown, as a lookup would have said one by one.
 		now := w.now()
-		for id, first := range w.firstMissing {
-			if first.IsZero() {
+		for _, id := range w.ids {
+			first, missing := w.firstMissing[id]
+			switch {
+			case !missing:
+			case first.IsZero():
 				w.firstMissing[id] = now
+			case now.Sub(first) >= waitNotFoundGrace:
+				w.observe(adapters.Event{RequestID: id, Status: statusNotFound, ErrorMessage: "no such event of this function"})
 			}
 		}
 		return nil

@@ -167,6 +167,21 @@ func TestWaiterUnknownAndTimeout(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 
+	// Many unknown ids: not asked one by one, NOT_FOUND after the grace all the same.
+	f, ids = newFakeEvents(0, 3, func(int) bool { return false })
+	var unknown []string
+	for i := range 2 * waitOneByOne {
+		unknown = append(unknown, fmt.Sprintf("nope-%d", i))
+	}
+	w = newWaiter(f, "fn", append(ids, unknown...))
+	w.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	if err := w.run(context.Background(), time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.summary("fn", time.Second); len(s.Failed) != len(unknown) || s.Failed[0].Status != statusNotFound || f.gets != 0 {
+		t.Fatalf("%d failed (%+v), %d single lookups", len(s.Failed), s.Failed[0], f.gets)
+	}
+
 	// Ended by its context: what is not terminal is pending, and failed.
 	f, ids = newFakeEvents(0, 3, func(int) bool { return false })
 	f.evs[2].Status = event.Running
