@@ -71,12 +71,14 @@ func eventsWaitCommand(g *Globals, io IO) *ucli.Command {
 			"terminal, plain lines otherwise, and each failure as it happens. Events are followed with\n" +
 			"paged listings, not one request per event. At the end the ids that did not succeed are\n" +
 			"printed on stdout (ID, STATUS, ERROR, tab-separated); with --output json a summary:\n" +
-			"counts per status, duration p50/p95/max and the failed ids with their errors.",
+			"counts per status, duration p50/p95/max and the failed ids with their errors.\n" +
+			"Exit 0 if all SUCCEEDED, 1 if any did not (or --timeout passed), 2 on usage errors,\n" +
+			"130 when interrupted.",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "`FUNCTION` the events belong to", Destination: &o.Function},
 			&ucli.StringFlag{Name: "from", Usage: "read RequestIds from `FILE` (- for stdin)", Destination: &o.From},
 			&ucli.DurationFlag{Name: "timeout", Usage: "give up after `DUR`; what is still pending counts as not succeeded", Destination: &o.Timeout},
-			&ucli.DurationFlag{Name: "interval", Value: time.Second, Usage: "list the pending events every `DUR` at most", Destination: &o.Interval},
+			&ucli.DurationFlag{Name: "interval", Value: time.Second, Usage: "list what finished at most every `DUR`", Destination: &o.Interval},
 		},
 		Action: func(c *ucli.Context) error {
 			o.IDs = c.Args().Slice()
