@@ -407,17 +407,13 @@ func (w *waiter) lookUpMissing(ctx context.Context) error {
 	return nil
 }
 
-// waitSummary is events wait's result (--output json).
+// waitSummary is events wait's result (--output json): the events' stats,
+// as events stats gives them, and what the wait adds.
 type waitSummary struct {
-	Function  string               `json:"function"`
-	Total     int                  `json:"total"`
-	ByStatus  map[event.Status]int `json:"byStatus"`
-	P50Ms     int64                `json:"p50Ms"`
-	P95Ms     int64                `json:"p95Ms"`
-	MaxMs     int64                `json:"maxMs"`
-	ElapsedMs int64                `json:"elapsedMs"`
-	Failed    []waitFailure        `json:"failed"`
-	Pending   []string             `json:"pending,omitempty"` // not terminal when the wait ended
+	adapters.Stats
+	ElapsedMs int64         `json:"elapsedMs"`
+	Failed    []waitFailure `json:"failed"`
+	Pending   []string      `json:"pending,omitempty"` // not terminal when the wait ended
 }
 
 // waitFailure is an event that did not succeed (or had not when the wait ended).
@@ -437,9 +433,7 @@ func (w *waiter) summary(fn string, took time.Duration) waitSummary {
 			evs = append(evs, ev)
 		}
 	}
-	st := adapters.StatsOf(fn, len(w.ids), evs)
-	s := waitSummary{Function: fn, Total: len(w.ids), ByStatus: st.ByStatus, P50Ms: st.P50Ms, P95Ms: st.P95Ms, MaxMs: st.MaxMs,
-		ElapsedMs: took.Milliseconds(), Failed: []waitFailure{}}
+	s := waitSummary{Stats: adapters.StatsOf(fn, len(w.ids), evs), ElapsedMs: took.Milliseconds(), Failed: []waitFailure{}}
 	for _, id := range w.ids {
 		ev, ok := w.last[id]
 		if !ok {
