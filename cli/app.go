@@ -293,6 +293,7 @@ func commands(g *Globals, io IO) []*ucli.Command {
 	cmds := []*ucli.Command{
 		printCommand(g, io),
 		validateCommand(g, io),
+		consoleCommand(g, io),
 	}
 	return append(cmds, runtimeCommands(g, io)...)
 }

@@ -332,7 +332,7 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 			q.Function, q.RequestID = invokeFn.DeployedName, inv.RequestID
 			tctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			go stopWhenFinished(tctx, cancel, p, invokeFn.DeployedName, inv.RequestID, lingerLocal)
+			go adapters.StopWhenFinished(tctx, cancel, p, invokeFn.DeployedName, inv.RequestID, adapters.LingerLocal)
 			if err := streamLogs(tctx, p, q, o.Globals, o.IO.Err); err != nil {
 				return err
 			}

@@ -76,45 +76,13 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		linger := lingerLocal
+		linger := adapters.LingerLocal
 		if !o.Local {
-			linger = max(lingerCloud, 2*o.Poll)
+			linger = max(adapters.LingerCloud, 2*o.Poll)
 		}
-		go stopWhenFinished(ctx, cancel, t.provider, fn.DeployedName, o.RequestID, linger)
+		go adapters.StopWhenFinished(ctx, cancel, t.provider, fn.DeployedName, o.RequestID, linger)
 	}
 	return streamLogs(ctx, t.provider, q, o.Globals, o.IO.Out)
-}
-
-// Once the followed event has finished, its last lines may still be on the
-// way: the emulator streams them within milliseconds, while a cloud delivers
-// them in batches (CloudWatch's live tail about once a second; polled logs a
-// poll interval later).
-const (
-	lingerLocal = 750 * time.Millisecond
-	lingerCloud = 3 * time.Second
-)
-
-// stopWhenFinished cancels a tail linger after the event reached a terminal
-// status, leaving time for its last lines to arrive.
-func stopWhenFinished(ctx context.Context, cancel context.CancelFunc, p adapters.Provider, fn, id string, linger time.Duration) {
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		ev, err := p.Event(ctx, fn, id)
-		if err == nil && ev.Status.Terminal() {
-			select {
-			case <-time.After(linger):
-			case <-ctx.Done():
-			}
-			cancel()
-			return
-		}
-	}
 }
 
 // streamLogs prints lines until the stream ends or ctx is cancelled (a

@@ -44,13 +44,13 @@ func New(endpoint string, svc *spec.Service) (*Provider, error) {
 	return &Provider{base: strings.TrimRight(endpoint, "/"), shown: strings.TrimRight(u.Redacted(), "/"), client: &http.Client{}, service: svc}, nil
 }
 
-// destination maps a destination naming a function of the service onto its
+// destination maps a destination naming a function of svc onto its
 // deployed name; ARNs and unknown names pass through.
-func (p *Provider) destination(target string) string {
-	if p.service == nil || target == "" {
+func destination(svc *spec.Service, target string) string {
+	if svc == nil || target == "" {
 		return target
 	}
-	if f, ok := p.service.Function(target); ok {
+	if f, ok := svc.Function(target); ok {
 		return f.DeployedName
 	}
 	return target
@@ -58,13 +58,19 @@ func (p *Provider) destination(target string) string {
 
 // functionConfig is fn's configuration as the emulator takes it.
 func (p *Provider) functionConfig(fn spec.Function) nativeapi.FunctionConfig {
+	return Config(p.service, fn)
+}
+
+// Config is fn of svc (nil: none) as the emulator configures it: what
+// Deploy sends, and what the console shows of a function in serverless.yml.
+func Config(svc *spec.Service, fn spec.Function) nativeapi.FunctionConfig {
 	cfg := nativeapi.FunctionConfig{Name: fn.DeployedName, Runtime: fn.Runtime, Handler: fn.Handler, MemorySize: fn.MemorySize, Timeout: fn.Timeout,
 		Environment: fn.Environment, Description: fn.Description, ReservedConcurrency: fn.ReservedConcurrency}
-	if p.service != nil {
-		cfg.Provider, cfg.Region = cloud.Provider(p.service.Provider.Name), p.service.Region
+	if svc != nil {
+		cfg.Provider, cfg.Region = cloud.Provider(svc.Provider.Name), svc.Region
 	}
 	cfg.Async = nativeapi.AsyncConfig{Enabled: fn.Async.Enabled, Trace: fn.Async.Trace, RetryAttempts: fn.Async.RetryAttempts, MaxEventAge: fn.Async.MaxEventAge,
-		OnSuccess: p.destination(fn.Async.OnSuccess), OnFailure: p.destination(fn.Async.OnFailure)}
+		OnSuccess: destination(svc, fn.Async.OnSuccess), OnFailure: destination(svc, fn.Async.OnFailure)}
 	if d := fn.Async.Durable; d != nil {
 		cfg.Async.Durable = &nativeapi.DurableConfig{ExecutionTimeout: d.ExecutionTimeout, RetentionPeriodInDays: d.RetentionPeriodInDays}
 	}
@@ -166,11 +172,31 @@ func (p *Provider) Events(ctx context.Context, fn string, q adapters.EventQuery)
 }
 
 func (p *Provider) Event(ctx context.Context, fn, requestID string) (adapters.Event, error) {
-	var ev nativeapi.EventInfo
-	if _, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID), nil, nil, &ev); err != nil {
+	ev, err := p.EventInfo(ctx, fn, requestID)
+	if err != nil {
 		return adapters.Event{}, err
 	}
 	return eventOf(ev), nil
+}
+
+// EventInfo is an event as the native API reports it, with what
+// adapters.Event has no field for: its payload and each attempt (the
+// console shows them).
+func (p *Provider) EventInfo(ctx context.Context, fn, requestID string) (nativeapi.EventInfo, error) {
+	var ev nativeapi.EventInfo
+	_, err := p.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(fn)+"/events/"+url.PathEscape(requestID), nil, nil, &ev)
+	return ev, err
+}
+
+// Functions lists every function deployed to the emulator.
+func (p *Provider) Functions(ctx context.Context) ([]nativeapi.FunctionInfo, error) {
+	var out struct {
+		Functions []nativeapi.FunctionInfo `json:"functions"`
+	}
+	if _, err := p.do(ctx, http.MethodGet, "/v1/functions", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Functions, nil
 }
 
 // eventOf is an event of the native API as adapters show it.

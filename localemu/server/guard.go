@@ -120,7 +120,7 @@ func crossOrigin(r *http.Request) string {
 		u, err := url.Parse(strings.TrimSpace(origin))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, r.Host) ||
 			u.Path != "" || u.User != nil {
-			return fmt.Sprintf("the request comes from another origin (Origin: %q, the emulator is http://%s)", origin, r.Host)
+			return fmt.Sprintf("the request comes from another origin (Origin: %q, this server is http://%s)", origin, r.Host)
 		}
 	}
 	return ""
@@ -130,17 +130,26 @@ func crossOrigin(r *http.Request) string {
 // must not answer: a foreign Host or a cross-origin browser request. It
 // reports whether it refused.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
-	if !s.hosts.allows(r) {
-		s.claimant(r).Refuse(w, r, front.ForbiddenHost, fmt.Sprintf(
-			"the Host %q is not this emulator's: it answers loopback names and addresses (localhost, 127.0.0.1, [::1]) "+
-				"and the address it is bound to; start it with --allow-host NAME to answer another name", r.Host))
-		return true
+	why, msg, refused := s.hosts.check(r, "emulator", "--allow-host NAME")
+	if refused {
+		s.claimant(r).Refuse(w, r, why, msg)
+	}
+	return refused
+}
+
+// check says why r must be refused, if it must: a Host that g does not
+// allow, or a cross-origin browser request. what names the listener
+// ("emulator") and allowFlag the flag that allows another Host.
+func (g *hostGuard) check(r *http.Request, what, allowFlag string) (front.Refusal, string, bool) {
+	if !g.allows(r) {
+		return front.ForbiddenHost, fmt.Sprintf(
+			"the Host %q is not this %s's: it answers loopback names and addresses (localhost, 127.0.0.1, [::1]) "+
+				"and the address it is bound to; start it with %s to answer another name", r.Host, what, allowFlag), true
 	}
 	if why := crossOrigin(r); why != "" {
-		s.claimant(r).Refuse(w, r, front.CrossOrigin, why+": the emulator runs code on request and answers no web page but its own")
-		return true
+		return front.CrossOrigin, why + ": the " + what + " runs code on request and answers no web page but its own", true
 	}
-	return false
+	return 0, "", false
 }
 
 // mediaTypeOf is the media type of a Content-Type header, lowercased ("" if

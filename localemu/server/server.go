@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/asyncfn/asyncfn/console"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/front/aws"
@@ -108,6 +109,12 @@ func New(e *localemu.Engine, opts Options) *Server {
 	}
 	for _, f := range s.fronts {
 		f.Register(s.mux)
+	}
+	// The web console (asyncfn console) for everything deployed here.
+	if c, err := console.Emulator(opts.Credentials, console.Options{Logger: log}); err != nil {
+		log.Error("the console is not served", "error", err)
+	} else {
+		s.mux.Handle("/console/", c)
 	}
 	s.mux.HandleFunc("POST /{$}", s.root)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,137 @@
+// asyncfn console: the live parts of its pages. Everything from a payload,
+// a result or a log is written with textContent, never as HTML.
+(function () {
+  'use strict';
+
+  var body = document.body;
+  var poll = Number(body.dataset.poll) || 500;
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function statusBadge(status) {
+    var s = el('span', status, 'status s-' + String(status).toLowerCase());
+    return s;
+  }
+
+  function cell(child) {
+    var td = document.createElement('td');
+    if (child instanceof Node) td.appendChild(child); else td.textContent = child;
+    return td;
+  }
+
+  // getJSON fetches the page's API, then calls back after poll ms again.
+  function every(url, onData) {
+    var stopped = false;
+    function tick() {
+      if (stopped) return;
+      fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data && onData(data) === false) stopped = true; })
+        .catch(function () {})
+        .then(function () { if (!stopped) setTimeout(tick, poll); });
+    }
+    setTimeout(tick, poll);
+  }
+
+  function eventsView() {
+    var rows = document.getElementById('events-rows');
+    var total = document.getElementById('events-total');
+    every(body.dataset.api, function (page) {
+      var frag = document.createDocumentFragment();
+      (page.rows || []).forEach(function (r) {
+        var tr = document.createElement('tr');
+        tr.dataset.requestId = r.requestId;
+        var a = el('a', r.requestId);
+        a.href = r.url;
+        tr.appendChild(cell(a));
+        tr.appendChild(cell(statusBadge(r.status)));
+        tr.appendChild(cell(r.attempts));
+        tr.appendChild(cell(r.created));
+        tr.appendChild(cell(r.duration));
+        var err = cell(r.error);
+        err.className = 'err';
+        tr.appendChild(err);
+        frag.appendChild(tr);
+      });
+      rows.replaceChildren(frag);
+      total.textContent = page.total ? page.first + '–' + page.last + ' of ' + page.total : 'none';
+    });
+  }
+
+  function eventView() {
+    var status = document.getElementById('ev-status');
+    every(body.dataset.api, function (ev) {
+      status.textContent = ev.status;
+      status.className = 'status s-' + ev.status.toLowerCase();
+      document.getElementById('ev-attempts').textContent = ev.attempts;
+      document.getElementById('ev-duration').textContent = ev.duration;
+      document.getElementById('ev-memory').textContent = ev.maxMemory || '-';
+      var tl = document.createDocumentFragment();
+      (ev.timeline || []).forEach(function (t) {
+        var li = document.createElement('li');
+        li.appendChild(el('time', t.time));
+        li.appendChild(document.createTextNode(' ' + t.what));
+        tl.appendChild(li);
+      });
+      document.getElementById('ev-timeline').replaceChildren(tl);
+      var att = document.getElementById('ev-attempt-rows');
+      if (att) {
+        var rows = document.createDocumentFragment();
+        (ev.attemptList || []).forEach(function (a) {
+          var tr = document.createElement('tr');
+          tr.appendChild(cell(a.n));
+          tr.appendChild(cell(statusBadge(a.status)));
+          tr.appendChild(cell(a.started));
+          tr.appendChild(cell(a.duration));
+          var err = cell(a.error);
+          err.className = 'err';
+          tr.appendChild(err);
+          rows.appendChild(tr);
+        });
+        att.replaceChildren(rows);
+      }
+      document.getElementById('ev-result').textContent = ev.result || '';
+      var e = document.getElementById('ev-error');
+      var msg = ev.errorType ? ev.errorType + ': ' + (ev.errorMessage || '') : (ev.errorMessage || '');
+      e.textContent = msg;
+      e.hidden = !msg;
+      if (ev.terminal) {
+        document.getElementById('terminate').hidden = true;
+        document.getElementById('ended-note').hidden = false;
+        return false; // a terminal event never changes again
+      }
+    });
+    followLog();
+  }
+
+  function followLog() {
+    var log = document.getElementById('log');
+    var state = document.getElementById('log-state');
+    if (!body.dataset.log || !window.EventSource) return;
+    var es = new EventSource(body.dataset.log);
+    var n = 0;
+    es.addEventListener('line', function (m) {
+      var line = JSON.parse(m.data);
+      log.appendChild(document.createTextNode(line.text + '\n'));
+      n++;
+      log.scrollTop = log.scrollHeight;
+    });
+    es.addEventListener('end', function (m) {
+      es.close();
+      state.textContent = 'The event ended ' + m.data + '; its log is complete (' + n + ' lines).';
+      log.dataset.complete = 'true';
+    });
+    es.addEventListener('failed', function (m) {
+      es.close();
+      state.textContent = 'The log could not be followed: ' + m.data;
+    });
+  }
+
+  if (body.dataset.view === 'events') eventsView();
+  if (body.dataset.view === 'event') eventView();
+})();
