@@ -110,8 +110,14 @@ type extractor struct {
 // dest should be a fresh directory: on error, what was extracted so far is
 // left in place (minus offending links) for the caller to remove.
 func Extract(zipData []byte, dest string, lim Limits) error {
+	return ExtractFrom(bytes.NewReader(zipData), int64(len(zipData)), dest, lim)
+}
+
+// ExtractFrom is Extract reading the zip from r (size bytes), e.g. an open
+// file, so that a large package is never held in memory whole.
+func ExtractFrom(r io.ReaderAt, size int64, dest string, lim Limits) error {
 	lim = lim.withDefaults()
-	zr, err := zip.NewReader(bytes.NewReader(zipData), int64(len(zipData)))
+	zr, err := zip.NewReader(r, size)
 	// ErrInsecurePath (GODEBUG zipinsecurepath=0) comes with a usable
 	// reader; the checks below reject those entries by name.
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
@@ -377,4 +383,23 @@ func (x *extractor) resolveInside(rel string) error {
 		pending = append(strings.Split(t, "/"), pending...)
 	}
 	return nil
+}
+
+// UnzippedSize is the sum of the uncompressed sizes a zip's central
+// directory declares for its entries: what the clouds compare with their
+// unzipped code limits before unpacking. The headers are the zip's own
+// claim; Extract counts the bytes it really writes (Limits.MaxBytes).
+func UnzippedSize(r io.ReaderAt, size int64) (int64, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return 0, fmt.Errorf("artifact: read zip: %w", err)
+	}
+	var n int64
+	for _, f := range zr.File {
+		n += int64(f.UncompressedSize64)
+		if n < 0 {
+			return 0, fmt.Errorf("artifact: zip declares more than %d bytes: %w", int64(^uint64(0)>>1), ErrLimit)
+		}
+	}
+	return n, nil
 }

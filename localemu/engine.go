@@ -9,15 +9,20 @@
 // then on the engine keeps one in-memory record of it until it is terminal,
 // only moves it forward through the statuses of package event, and a restart
 // picks up whatever was in flight.
+//
+// The engine also keeps an object store (buckets and objects, objects.go)
+// and published layer versions (layers.go) that the S3 and COS fronts and
+// the Lambda and SCF fronts share: code arrives inline or by object
+// reference (DeployCode), checked against each cloud's limits
+// (CodeLimitsFor). docs/objects.md is the fronts' contract.
 package localemu
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -113,6 +118,7 @@ type fnState struct {
 	inc     uint64
 	cfg     *FunctionConfig
 	code    string // extracted code of the latest version
+	opt     string // its layers merged (the clouds' /opt); "" without layers
 	queue   []*tracked
 	running int
 	idle    []*instance
@@ -131,6 +137,7 @@ type run struct {
 	fn          string
 	inc         uint64 // the function incarnation the event belongs to
 	code        string // the code directory the attempt runs (set when it starts)
+	opt         string // and its layers directory
 	attempt     int
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -151,6 +158,7 @@ type instance struct {
 	version int
 	inc     uint64 // the function incarnation it runs code of
 	code    string
+	opt     string
 	cur     atomic.Pointer[run] // the run being served; read on every output line
 	idleAt  time.Time
 }
@@ -252,7 +260,8 @@ func (e *Engine) loadFunctions() error {
 			return fmt.Errorf("localemu: function %s: %w", f.Name, err)
 		}
 		e.incs++
-		e.fns[f.Name] = &fnState{name: f.Name, version: f.Version, inc: e.incs, cfg: cfg, code: filepath.Join(e.codeDir, f.CodeSHA256)}
+		e.fns[f.Name] = &fnState{name: f.Name, version: f.Version, inc: e.incs, cfg: cfg,
+			code: filepath.Join(e.codeDir, f.CodeSHA256), opt: e.optDir(f.LayersSHA256)}
 	}
 	return nil
 }
@@ -380,17 +389,17 @@ func (e *Engine) collectCode() {
 	e.mu.Lock()
 	for _, fs := range e.fns {
 		if fs.cfg != nil {
-			inUse[fs.code] = true
+			inUse[fs.code], inUse[fs.opt] = true, true
 		}
 		for _, in := range fs.idle {
-			inUse[in.code] = true
+			inUse[in.code], inUse[in.opt] = true, true
 		}
 	}
 	for _, t := range e.events {
 		if t.run != nil {
-			inUse[t.run.code] = true
+			inUse[t.run.code], inUse[t.run.opt] = true, true
 			if t.run.inst != nil {
-				inUse[t.run.inst.code] = true
+				inUse[t.run.inst.code], inUse[t.run.inst.opt] = true, true
 			}
 		}
 	}
@@ -409,17 +418,38 @@ func (e *Engine) collectCode() {
 	}
 }
 
-// Deploy stores a new version of a function. With code == nil the current
-// code is kept (a configuration-only update).
+// Deploy stores a new version of a function from inline zip bytes. With
+// code == nil the current code is kept (a configuration-only update).
 func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (store.Function, error) {
+	return e.DeployCode(ctx, cfg, Code{Zip: code})
+}
+
+// DeployCode stores a new version of a function whose package is inline or
+// an object of the object store; the zero Code keeps the current code. The
+// provider's CodeLimits apply: the inline zip's size, the number of layers,
+// and the code and its layers unzipped together.
+func (e *Engine) DeployCode(ctx context.Context, cfg FunctionConfig, code Code) (store.Function, error) {
 	if err := validateConfig(&cfg); err != nil {
 		return store.Function{}, err
 	}
+	lim := CodeLimitsFor(cfg.Provider)
+	layers, layersSHA, err := e.resolveLayers(ctx, cfg.Layers, lim)
+	if err != nil {
+		return store.Function{}, err
+	}
 	var sum string
-	var size int64
+	var size, unzipped int64
+	var p *pkg
+	if !code.empty() {
+		if p, err = e.openCode(ctx, code, lim); err != nil {
+			return store.Function{}, err
+		}
+		defer p.close()
+		sum, size, unzipped = p.sha256, p.size, p.unzipped
+	}
 	e.codeMu.Lock() // until the code is recorded: collectCode must not take it
 	defer e.codeMu.Unlock()
-	if code == nil {
+	if p == nil {
 		cur, err := e.store.GetFunction(ctx, cfg.Name)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -428,18 +458,26 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 			return store.Function{}, err
 		}
 		sum, size = cur.CodeSHA256, cur.CodeSize
-	} else {
-		h := sha256.Sum256(code)
-		sum, size = hex.EncodeToString(h[:]), int64(len(code))
-		if err := e.extract(sum, code); err != nil {
+		if len(layers) > 0 {
+			unzipped = dirSize(filepath.Join(e.codeDir, sum))
+		}
+	}
+	if total := unzipped + layersTotal(layers); total > lim.Unzipped {
+		return store.Function{}, &CodeTooLargeError{Unzipped: true, Size: total, Limit: lim.Unzipped}
+	}
+	if p != nil {
+		if err := e.extract(sum, p.r, p.size, lim.Unzipped-layersTotal(layers)); err != nil {
 			return store.Function{}, err
 		}
+	}
+	if err := e.mergeLayers(layers, layersSHA, lim); err != nil {
+		return store.Function{}, err
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return store.Function{}, err
 	}
-	f, err := e.store.PutFunction(ctx, store.Function{Name: cfg.Name, Config: raw, CodeSHA256: sum, CodeSize: size})
+	f, err := e.store.PutFunction(ctx, store.Function{Name: cfg.Name, Config: raw, CodeSHA256: sum, CodeSize: size, LayersSHA256: layersSHA})
 	if err != nil {
 		return store.Function{}, err
 	}
@@ -455,7 +493,7 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 		fs.inc = e.incs
 	}
 	c := cfg
-	fs.version, fs.cfg, fs.code = f.Version, &c, filepath.Join(e.codeDir, sum)
+	fs.version, fs.cfg, fs.code, fs.opt = f.Version, &c, filepath.Join(e.codeDir, sum), e.optDir(layersSHA)
 	// Warm instances of older versions are retired; running ones finish undisturbed.
 	stale := fs.idle
 	fs.idle = nil
@@ -468,8 +506,23 @@ func (e *Engine) Deploy(ctx context.Context, cfg FunctionConfig, code []byte) (s
 	return f, nil
 }
 
-// extract unpacks code into its content-addressed directory once.
-func (e *Engine) extract(sum string, code []byte) error {
+// dirSize is the bytes of the regular files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// extract unpacks code into its content-addressed directory once, writing
+// at most maxBytes.
+func (e *Engine) extract(sum string, r io.ReaderAt, size, maxBytes int64) error {
 	dest := filepath.Join(e.codeDir, sum)
 	if _, err := os.Stat(dest); err == nil {
 		return nil
@@ -478,8 +531,11 @@ func (e *Engine) extract(sum string, code []byte) error {
 	if err != nil {
 		return fmt.Errorf("localemu: unpack code: %w", err)
 	}
-	if err := artifact.Extract(code, tmp, artifact.Limits{}); err != nil {
+	if err := artifact.ExtractFrom(r, size, tmp, artifact.Limits{MaxBytes: maxBytes}); err != nil {
 		os.RemoveAll(tmp)
+		if errors.Is(err, artifact.ErrLimit) && maxBytes > 0 {
+			return &CodeTooLargeError{Unzipped: true, Size: maxBytes + 1, Limit: maxBytes}
+		}
 		return &InvalidParameterError{Msg: "code: " + err.Error()}
 	}
 	if err := os.Rename(tmp, dest); err != nil {

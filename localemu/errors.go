@@ -61,6 +61,10 @@ const (
 	KindThrottled                    // *ThrottledError
 	KindShuttingDown                 // ErrShuttingDown
 	KindCanceled                     // the request ended (its context) before the operation did
+	// KindNotFound: another resource than a function or event does not
+	// exist: a layer version (ErrLayerNotFound), a bucket, object or upload
+	// (ErrNoSuchBucket, ErrNoSuchKey, ErrNoSuchUpload).
+	KindNotFound
 	kindCount
 )
 
@@ -74,7 +78,7 @@ func Kinds() []Kind {
 }
 
 func (k Kind) String() string {
-	return [...]string{"Internal", "FunctionNotFound", "EventNotFound", "EventFinished", "Invalid", "TooLarge", "Throttled", "ShuttingDown", "Canceled"}[k]
+	return [...]string{"Internal", "FunctionNotFound", "EventNotFound", "EventFinished", "Invalid", "TooLarge", "Throttled", "ShuttingDown", "Canceled", "NotFound"}[k]
 }
 
 // KindOf classifies an error the engine returned.
@@ -82,9 +86,23 @@ func KindOf(err error) Kind {
 	var tooLarge *PayloadTooLargeError
 	var invalid *InvalidParameterError
 	var throttled *ThrottledError
+	var codeTooLarge *CodeTooLargeError
 	switch {
 	case err == nil:
 		return KindInternal
+	case errors.As(err, &codeTooLarge):
+		if codeTooLarge.Unzipped {
+			return KindInvalid
+		}
+		return KindTooLarge
+	case errors.Is(err, ErrLayerNotFound), errors.Is(err, ErrNoSuchBucket), errors.Is(err, ErrNoSuchKey), errors.Is(err, ErrNoSuchUpload):
+		return KindNotFound
+	case errors.Is(err, ErrBucketExists), errors.Is(err, ErrBucketNotEmpty), errors.Is(err, ErrInvalidBucketName),
+		errors.Is(err, ErrInvalidKey), errors.Is(err, ErrInvalidPart), errors.Is(err, ErrInvalidPartOrder),
+		errors.Is(err, ErrEntityTooSmall), errors.Is(err, ErrIncompleteBody):
+		return KindInvalid
+	case errors.Is(err, ErrEntityTooLarge):
+		return KindTooLarge
 	case errors.As(err, &throttled):
 		return KindThrottled
 	case errors.Is(err, ErrFunctionNotFound):

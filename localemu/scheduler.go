@@ -164,8 +164,8 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 		return nil, nil, oc, nil
 	}
 	e.mu.Lock()
-	cfg, version, code := fs.cfg, fs.version, fs.code
-	r.code = code
+	cfg, version, code, opt := fs.cfg, fs.version, fs.code, fs.opt
+	r.code, r.opt = code, opt
 	if fs.inc != r.inc {
 		cfg = nil // removed and created again: the event belonged to the old function
 	}
@@ -200,7 +200,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 	}
 	e.platformLog(r, "START RequestId: %s Version: %s", ev.RequestID, executed)
 
-	inst, err := e.acquire(r, fs, cfg, version, code)
+	inst, err := e.acquire(r, fs, cfg, version, code, opt)
 	if err != nil {
 		oc.status, oc.errType, oc.errMsg, oc.ended = event.Failed, "Runtime.StartError", err.Error(), time.Now().UTC()
 		if errors.Is(err, context.Canceled) && e.terminating(r) {
@@ -267,7 +267,7 @@ func (e *Engine) attempt(ctx context.Context, fs *fnState, r *run) (*instance, *
 }
 
 // acquire returns a warm instance of the version, or starts one.
-func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, code string) (*instance, error) {
+func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, code, opt string) (*instance, error) {
 	e.mu.Lock()
 	if in := r.warm; in != nil {
 		r.warm = nil
@@ -290,13 +290,15 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 	}
 	e.mu.Unlock()
 
-	in := &instance{version: version, inc: r.inc, code: code}
+	in := &instance{version: version, inc: r.inc, code: code, opt: opt}
 	rcfg := runtime.Config{
 		Function: cfg.Name,
 		Version:  version,
 		Runtime:  cfg.Runtime,
 		Handler:  cfg.Handler,
 		CodeDir:  code,
+		OptDir:   opt,
+		Cloud:    cfg.Provider,
 		MemoryMB: cfg.MemorySize,
 		Timeout:  time.Duration(cfg.Timeout) * time.Second,
 		Region:   cfg.Region,

@@ -26,6 +26,23 @@ type FunctionConfig struct {
 	Region              string            `json:"region,omitempty"`
 	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
 	Async               AsyncConfig       `json:"async"`
+	// Layers are the layer versions the function runs with, in order: a
+	// later layer's files replace an earlier one's (Lambda and SCF alike; at
+	// most MaxLayers).
+	Layers []LayerRef `json:"layers,omitempty"`
+}
+
+// LayerRef names one published layer version.
+type LayerRef struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+}
+
+// ObjectRef names an object in the emulator's object store (an S3 or COS
+// bucket and key): code by reference instead of inline.
+type ObjectRef struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
 }
 
 // AsyncConfig is the asynchronous-invocation policy of a function.
@@ -55,6 +72,9 @@ const (
 	DefaultMaxEventAge    = 6 * time.Hour
 	MaxAsyncTimeout       = 86400 // seconds: SCF async mode
 	MaxSyncTimeout        = 900   // seconds
+	// MaxLayers: Lambda (Lambda quotas: "Function layers: five layers") and
+	// SCF (SCF docs, Layer management: a function binds at most 5 layer versions).
+	MaxLayers = 5
 )
 
 // RetryAttempts is how often a failed async event is retried.
@@ -85,6 +105,9 @@ func (c *FunctionConfig) AsyncPayloadLimit() int {
 type DeployRequest struct {
 	Config FunctionConfig `json:"config"`
 	Zip    []byte         `json:"zip,omitempty"` // base64 in JSON; omitted = keep the current code
+	// CodeObject, instead of Zip: the package is this object of the
+	// emulator's object store.
+	CodeObject *ObjectRef `json:"codeObject,omitempty"`
 }
 
 // FunctionInfo describes a deployed function.

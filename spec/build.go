@@ -124,6 +124,8 @@ func (b *builder) framework(root *value) *Service {
 		svc.Provider.Profile, _ = b.str(pv.get("profile"), "provider.profile")
 	}
 	svc.Provider.Role = b.role(pv)
+	svc.Provider.DeploymentBucket = b.deploymentBucket(pv, name)
+	svc.Layers = b.layers(root.get("layers"), name)
 	for _, k := range []string{"memorySize", "timeout"} {
 		b.integer(pv.get(k), "provider."+k) // reported once here, used per function
 	}
@@ -498,6 +500,11 @@ func (b *builder) function(svc *Service, pv, providerEnv *value, key string, fv 
 			b.schemaf(fv.get("reservedConcurrency"), joinPath(path, "reservedConcurrency"), "%d is below 0", n)
 		}
 		fn.ReservedConcurrency = &n
+	}
+	if lv := fv.get("layers"); !lv.isNull() {
+		fn.Layers = b.functionLayers(svc, lv, joinPath(path, "layers"))
+	} else if provider == "aws" && !pv.get("layers").isNull() {
+		fn.Layers = b.quietLayers(svc, pv.get("layers"))
 	}
 	if ev := fv.get("events"); ev != nil && ev.kind == kindList && len(ev.items) > 0 {
 		b.warnf(ev, joinPath(path, "events"), "events (triggers) are not acted on by asyncfn; functions are invoked with asyncfn invoke")

@@ -10,6 +10,8 @@ type Service struct {
 	Dir      string // absolute directory that holds the file; relative paths resolve here
 	File     string // absolute path of the file that was loaded
 	Package  Package
+	// Layers are the top-level layers: the service publishes, in file order.
+	Layers []Layer
 	// Functions in the order the file declares them.
 	Functions []Function
 }
@@ -21,6 +23,11 @@ type Provider struct {
 	Credentials string // provider.credentials (tencent): path of a credentials file
 	Role        string // provider.iam.role when it is a string, else provider.role
 	Profile     string // provider.profile (aws)
+	// DeploymentBucket is where packages too big to send inline go:
+	// provider.deploymentBucket (a name or {name: ...}, the Framework's
+	// key), for tencent also provider.cosBucket. "" = the bucket asyncfn
+	// creates per account and region.
+	DeploymentBucket string
 }
 
 // Package says which files of the service directory make up a function's code.
@@ -49,6 +56,9 @@ type Function struct {
 	// ReservedConcurrency caps concurrent instances; nil means the default.
 	ReservedConcurrency *int
 	Async               Async
+	// Layers the function runs with, in order (at most MaxLayers); for aws
+	// provider.layers when the function gives none.
+	Layers []LayerUse
 }
 
 // Async holds the asynchronous-execution settings of a function, in the

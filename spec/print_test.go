@@ -71,7 +71,7 @@ func TestLoadForPrintValidationMode(t *testing.T) {
 	}{
 		{"aws limit", aws + "    timeout: 901\n", false},
 		{"aws unknown key", aws + "    bogus: 1\n", false},
-		{"aws key not acted on", aws + "    layers: [\"arn:aws:lambda:us-east-1:123456789012:layer:x:1\"]\n", true},
+		{"aws key not acted on", aws + "    tracing: Active\n", true},
 		{"aws cfn environment", aws + "    environment:\n      Q: !Ref Q\n", true},
 		{"aws function key", strings.Replace(aws, "  f:", "  bad.key:", 1), false},
 		{"aws lambda name", aws + "    name: my.fn\n", true},

@@ -76,18 +76,18 @@ func rules(acted, silent, ignored string) map[string]keyRule {
 }
 
 var (
-	frameworkTopKeys = rules("service provider functions package",
+	frameworkTopKeys = rules("service provider functions package layers",
 		"custom params frameworkVersion configValidationMode useDotenv variablesResolutionMode disabledDeprecations deprecationNotificationMode app org console dashboard unresolvedVariablesNotificationMode",
-		"plugins resources layers outputs")
-	awsProviderKeys = rules("name runtime stage region memorySize timeout environment iam role profile",
+		"plugins resources outputs")
+	awsProviderKeys = rules("name runtime stage region memorySize timeout environment iam role profile deploymentBucket layers",
 		"versionFunctions",
-		"lambdaHashingVersion apiGateway httpApi websocketApiName deploymentBucket deploymentPrefix deploymentMethod tags stackTags stackName logRetentionInDays logs tracing vpc layers architecture kmsKeyArn iamRoleStatements iamManagedPolicies cfnRole rolePermissionsBoundary alb cloudFront ecr eventBridge s3 stackPolicy notificationArns disableRollback endpointType")
-	tencentProviderKeys = rules("name runtime stage region memorySize timeout environment credentials role", "",
-		"cosBucket namespace vpcConfig")
-	awsFunctionKeys = rules("handler name runtime memorySize timeout environment description package reservedConcurrency maximumRetryAttempts maximumEventAge destinations durableConfig events", "",
-		"role layers vpc tags tracing architecture provisionedConcurrency onError url image ephemeralStorageSize fileSystemConfig kmsKeyArn snapStart logRetentionInDays disableLogs condition dependsOn")
-	tencentFunctionKeys = rules("handler name runtime memorySize timeout environment description package reservedConcurrency asyncRunEnable traceEnable retryNum msgTTL events", "",
-		"role vpcConfig layers namespace")
+		"lambdaHashingVersion apiGateway httpApi websocketApiName deploymentPrefix deploymentMethod tags stackTags stackName logRetentionInDays logs tracing vpc architecture kmsKeyArn iamRoleStatements iamManagedPolicies cfnRole rolePermissionsBoundary alb cloudFront ecr eventBridge s3 stackPolicy notificationArns disableRollback endpointType")
+	tencentProviderKeys = rules("name runtime stage region memorySize timeout environment credentials role deploymentBucket cosBucket", "",
+		"namespace vpcConfig")
+	awsFunctionKeys = rules("handler name runtime memorySize timeout environment description package reservedConcurrency maximumRetryAttempts maximumEventAge destinations durableConfig events layers", "",
+		"role vpc tags tracing architecture provisionedConcurrency onError url image ephemeralStorageSize fileSystemConfig kmsKeyArn snapStart logRetentionInDays disableLogs condition dependsOn")
+	tencentFunctionKeys = rules("handler name runtime memorySize timeout environment description package reservedConcurrency asyncRunEnable traceEnable retryNum msgTTL events layers", "",
+		"role vpcConfig namespace")
 	packageKeys        = rules("patterns include exclude individually artifact", "artifactsS3KeyDirname", "")
 	componentTopKeys   = rules("component name inputs", "app org stage", "")
 	componentInputKeys = rules("src handler runtime region memorySize timeout asyncRunEnable traceEnable msgTTL retryNum environment name description events", "",

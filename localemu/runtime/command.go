@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asyncfn/asyncfn/cloud"
 )
 
 // The Node.js and Python bootstraps are embedded so that the emulator binary is
@@ -256,6 +258,7 @@ func environment(cfg *Config, family string, l *launch, port int, tmpDir string)
 		env["PYTHONPATH"] = cfg.CodeDir
 		env["PYTHONDONTWRITEBYTECODE"] = "x" // keep the deployed code directory clean
 	}
+	layerEnv(env, cfg, family)
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
@@ -295,6 +298,9 @@ func environment(cfg *Config, family string, l *launch, port int, tmpDir string)
 	if family == FamilyPython {
 		reserved["PYTHONUNBUFFERED"] = "1" // a print shows up at once, not at exit
 	}
+	if cfg.OptDir != "" {
+		reserved["ASYNCFN_OPT_DIR"] = cfg.OptDir
+	}
 	if family == FamilyNode || family == FamilyPython {
 		reserved["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + strings.ToLower(cfg.Runtime)
 	}
@@ -307,4 +313,70 @@ func environment(cfg *Config, family string, l *launch, port int, tmpDir string)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// layerEnv points the search paths into the function's layers (OptDir) as
+// the clouds point them into /opt. A variable the function declares itself
+// still wins (cfg.Env is applied after), as on Lambda.
+//
+// Lambda (developer guide, "Packaging your layer content": Layer paths for
+// each Lambda runtime; "Defined runtime environment variables"): bin on
+// PATH and lib on LD_LIBRARY_PATH for every runtime; Node.js
+// nodejs/nodeNN/node_modules (NN the runtime's major version) and
+// nodejs/node_modules on NODE_PATH; Python python/lib/python3.x/site-packages
+// and python on sys.path (here PYTHONPATH, after the code directory).
+//
+// SCF (SCF docs, "Layer management" 583/40159): layers are unpacked to /opt
+// and a dependency folder zipped at the layer's root is imported or
+// required directly, so /opt itself is searched as well as the Lambda-style
+// folders (nodejs/node_modules, python), which SCF's own layer examples use.
+func layerEnv(env map[string]string, cfg *Config, family string) {
+	opt := cfg.OptDir
+	if opt == "" {
+		return
+	}
+	join := func(parts ...string) string { return strings.Join(parts, ":") }
+	env["PATH"] = join(env["PATH"], filepath.Join(opt, "bin"))
+	env["LD_LIBRARY_PATH"] = join(cfg.CodeDir, filepath.Join(cfg.CodeDir, "lib"), filepath.Join(opt, "lib"))
+	tencent := cfg.Cloud == cloud.Tencent
+	switch family {
+	case FamilyNode:
+		var paths []string
+		if major := runtimeVersion(cfg.Runtime, "nodejs"); major != "" {
+			major, _, _ = strings.Cut(major, ".")
+			paths = append(paths, filepath.Join(opt, "nodejs", "node"+major, "node_modules"))
+		}
+		paths = append(paths, filepath.Join(opt, "nodejs", "node_modules"))
+		if tencent {
+			paths = append(paths, filepath.Join(opt, "node_modules"), opt)
+		}
+		env["NODE_PATH"] = join(paths...)
+	case FamilyPython:
+		paths := []string{cfg.CodeDir}
+		if v := runtimeVersion(cfg.Runtime, "python"); v != "" {
+			paths = append(paths, filepath.Join(opt, "python", "lib", "python"+v, "site-packages"))
+		}
+		paths = append(paths, filepath.Join(opt, "python"))
+		if tencent {
+			paths = append(paths, opt)
+		}
+		env["PYTHONPATH"] = join(paths...)
+	}
+}
+
+// runtimeVersion is the version in a runtime name after its language:
+// "22.x" for nodejs22.x ("22" after trimming ".x"), "3.12" for python3.12,
+// "3.9" for Python3.9; "" when there is none.
+func runtimeVersion(runtime, lang string) string {
+	r := strings.ToLower(strings.TrimSpace(runtime))
+	if !strings.HasPrefix(r, lang) {
+		return ""
+	}
+	v := strings.TrimSuffix(strings.TrimPrefix(r, lang), ".x")
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '.' {
+			return ""
+		}
+	}
+	return v
 }

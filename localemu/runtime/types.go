@@ -13,6 +13,8 @@ package runtime
 
 import (
 	"time"
+
+	"github.com/asyncfn/asyncfn/cloud"
 )
 
 // Config describes one instance to start.
@@ -22,6 +24,14 @@ type Config struct {
 	Runtime  string // as written in serverless.yml: "nodejs18.x", "Python3.9", "provided.al2", "CustomRuntime", "Go1", ...
 	Handler  string // "index.main_handler", "src/handler.hello"; the executable for Go1
 	CodeDir  string // extracted code; the process's working directory
+	// OptDir is the function's layers merged, what the clouds mount at
+	// /opt; "" without layers. The instance's search paths point into it
+	// as the clouds' point into /opt (see layerEnv), and ASYNCFN_OPT_DIR
+	// names it for handlers that build paths to /opt themselves.
+	OptDir string
+	// Cloud picks the conventions that differ between the clouds (the
+	// layer search paths); "" is AWS.
+	Cloud    cloud.Provider
 	MemoryMB int
 	Timeout  time.Duration // the function's timeout, when a Request gives none
 	// InitTimeout bounds initialisation: from the process's start to its first

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-const functionCols = `name, version, config, code_sha256, code_size, created_at, updated_at`
+const functionCols = `name, version, config, code_sha256, code_size, created_at, updated_at, layers_sha256`
 
 // PutFunction stores a new version of f.Name: Version is the latest stored
 // version + 1 (1 for a new name), CreatedAt is the first version's creation
@@ -36,8 +36,8 @@ func (s *Store) PutFunction(ctx context.Context, f Function) (Function, error) {
 		if f.Config != nil {
 			config = []byte(f.Config)
 		}
-		if _, err := w.exec(`INSERT INTO functions (`+functionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			f.Name, f.Version, config, f.CodeSHA256, f.CodeSize, f.CreatedAt.UnixNano(), f.UpdatedAt.UnixNano()); err != nil {
+		if _, err := w.exec(`INSERT INTO functions (`+functionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.Name, f.Version, config, f.CodeSHA256, f.CodeSize, f.CreatedAt.UnixNano(), f.UpdatedAt.UnixNano(), f.LayersSHA256); err != nil {
 			return dbErr(s.path, "put function "+f.Name, err)
 		}
 		return nil
@@ -52,7 +52,7 @@ func scanFunction(r scanner) (Function, error) {
 	var f Function
 	var config []byte
 	var created, updated int64
-	if err := r.Scan(&f.Name, &f.Version, &config, &f.CodeSHA256, &f.CodeSize, &created, &updated); err != nil {
+	if err := r.Scan(&f.Name, &f.Version, &config, &f.CodeSHA256, &f.CodeSize, &created, &updated, &f.LayersSHA256); err != nil {
 		return Function{}, err
 	}
 	if config != nil {

@@ -11,10 +11,10 @@ import (
 // is PRAGMA user_version. Append, never edit: a released database holds the
 // version it reached. (A function, not a var: the package keeps no mutable
 // state.)
-func migrations() []string { return []string{schemaV1, schemaV2} }
+func migrations() []string { return []string{schemaV1, schemaV2, schemaV3} }
 
 // SchemaVersion is the schema version this package writes: len(migrations()).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // The buckets of log_spans: a line of time t (unix nanoseconds) is in the
 // minute floor(t / logMinute) and in the hour floor(minute / 60), in Go
@@ -139,6 +139,68 @@ INSERT INTO log_spans (function, level, bucket, min_seq, max_seq, lines)
 INSERT INTO log_spans (function, level, bucket, min_seq, max_seq, lines)
 	SELECT function, 1, (bucket - ((bucket % 60) + 60) % 60) / 60 AS hour, min(min_seq), max(max_seq), sum(lines)
 	FROM log_spans WHERE level = 0 GROUP BY function, hour;
+`
+
+	// schemaV3 adds the object store and the layer versions (objects.go),
+	// and the layers a function version runs with (Function.LayersSHA256).
+	// An object's bytes are a file under the state directory (file is its
+	// name there), never a blob: objects are up to gigabytes. Keys sort as
+	// S3 and COS list them, by their UTF-8 bytes (SQLite's BINARY collation).
+	// layer_names keeps the last version ever published, so that a version
+	// number is never reused after a delete, as on both clouds.
+	schemaV3 = `
+CREATE TABLE buckets (
+	name       TEXT    NOT NULL PRIMARY KEY,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE objects (
+	bucket       TEXT    NOT NULL,
+	key          TEXT    NOT NULL,
+	file         TEXT    NOT NULL,
+	size         INTEGER NOT NULL,
+	etag         TEXT    NOT NULL,
+	content_type TEXT    NOT NULL DEFAULT '',
+	modified     INTEGER NOT NULL,
+	PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+CREATE TABLE uploads (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	bucket       TEXT    NOT NULL,
+	key          TEXT    NOT NULL,
+	content_type TEXT    NOT NULL DEFAULT '',
+	created_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE upload_parts (
+	upload_id TEXT    NOT NULL,
+	n         INTEGER NOT NULL,
+	file      TEXT    NOT NULL,
+	size      INTEGER NOT NULL,
+	etag      TEXT    NOT NULL,
+	PRIMARY KEY (upload_id, n)
+) WITHOUT ROWID;
+
+CREATE TABLE layer_names (
+	name         TEXT    NOT NULL PRIMARY KEY,
+	last_version INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE layers (
+	name          TEXT    NOT NULL,
+	version       INTEGER NOT NULL,
+	description   TEXT    NOT NULL DEFAULT '',
+	runtimes      TEXT    NOT NULL DEFAULT '',
+	code_sha256   TEXT    NOT NULL,
+	code_size     INTEGER NOT NULL,
+	unzipped_size INTEGER NOT NULL,
+	created_at    INTEGER NOT NULL,
+	PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+CREATE INDEX layers_sha ON layers (code_sha256);
+
+ALTER TABLE functions ADD COLUMN layers_sha256 TEXT NOT NULL DEFAULT '';
 `
 )
 

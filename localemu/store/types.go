@@ -20,7 +20,10 @@ type Function struct {
 	CodeSHA256 string
 	CodeSize   int64
 	CreatedAt  time.Time // first version
-	UpdatedAt  time.Time // this version
+	// LayersSHA256 names the function's layers merged in order (its /opt),
+	// "" without layers: the digest of the layers' code digests.
+	LayersSHA256 string
+	UpdatedAt    time.Time // this version
 }
 
 // Event is one invocation and its retries.

@@ -342,7 +342,7 @@ func wireError(k localemu.Kind) (int, string) {
 	switch k {
 	case localemu.KindThrottled, localemu.KindShuttingDown:
 		return http.StatusTooManyRequests, "TooManyRequestsException"
-	case localemu.KindFunctionNotFound, localemu.KindEventNotFound:
+	case localemu.KindFunctionNotFound, localemu.KindEventNotFound, localemu.KindNotFound:
 		return http.StatusNotFound, "ResourceNotFoundException"
 	case localemu.KindEventFinished, localemu.KindInvalid:
 		return http.StatusBadRequest, "InvalidParameterValueException"

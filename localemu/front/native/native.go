@@ -72,6 +72,8 @@ func wireError(k localemu.Kind) (int, string) {
 		return http.StatusNotFound, "FunctionNotFound"
 	case localemu.KindEventNotFound:
 		return http.StatusNotFound, "EventNotFound"
+	case localemu.KindNotFound:
+		return http.StatusNotFound, "NotFound"
 	case localemu.KindEventFinished:
 		return http.StatusConflict, "EventFinished"
 	case localemu.KindShuttingDown:
@@ -124,7 +126,14 @@ func (s *Front) deploy(ctx context.Context, r *http.Request) (answer, error) {
 	}
 	_, _, err := s.engine.Function(ctx, name)
 	created := errors.Is(err, localemu.ErrFunctionNotFound)
-	f, err := s.engine.Deploy(ctx, req.Config, req.Zip)
+	code := localemu.Code{Zip: req.Zip}
+	if req.CodeObject != nil {
+		if req.Zip != nil {
+			return answer{}, badRequest("InvalidParameter", "give zip or codeObject, not both")
+		}
+		code = localemu.Code{Object: req.CodeObject}
+	}
+	f, err := s.engine.DeployCode(ctx, req.Config, code)
 	if err != nil {
 		return answer{}, err
 	}

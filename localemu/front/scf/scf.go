@@ -302,6 +302,10 @@ func wireError(k localemu.Kind) string {
 		return "ResourceNotFound.Function"
 	case localemu.KindEventNotFound:
 		return "ResourceNotFound.AsyncEvent"
+	case localemu.KindNotFound:
+		// A layer version, bucket or object: the common Tencent Cloud API
+		// code; operations with a more specific one map it themselves.
+		return "ResourceNotFound"
 	case localemu.KindEventFinished:
 		return "FailedOperation.AsyncEventStatus"
 	case localemu.KindShuttingDown:
