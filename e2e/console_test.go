@@ -47,7 +47,7 @@ func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900), // a laptop screen
+		chromedp.WindowSize(1366, 768), // a laptop screen
 		// The network is closed: without these Chromium waits on services it cannot reach.
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
@@ -242,7 +242,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('.card').length`); n != 3 {
 		t.Errorf("the functions view shows %d functions, want 3", n)
 	}
-	if got := eval[string](t, ctx, `document.querySelector('#fn-`+exampleTranscode+`').closest('.card').querySelector('td[data-status=TERMINATED]').textContent`); got != "1" {
+	if got := eval[string](t, ctx, `document.querySelector('#fn-`+exampleTranscode+`').closest('.card').querySelector('[data-status=TERMINATED]').textContent`); got != "1" {
 		t.Errorf("TERMINATED count of transcode = %q, want 1", got)
 	}
 	shoot(t, ctx, shots, "console-functions")
