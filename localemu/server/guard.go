@@ -8,7 +8,9 @@ package server
 // answers under a name of its own. So before any front reads a body the
 // server refuses a Host that is not this emulator's (rebinding), and any
 // request a browser marks as coming from another origin (Origin,
-// Sec-Fetch-Site) — preflights included, so no CORS is ever granted.
+// Sec-Fetch-Site) — preflights included, so no CORS is ever granted. The one
+// foreign Host answered is a COS bucket's on a COS-signed request (package
+// cos, Addressing): no web page can rebind a myqcloud.com name.
 
 import (
 	"fmt"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/front/aws"
+	"github.com/asyncfn/asyncfn/localemu/front/cos"
 	"github.com/asyncfn/asyncfn/localemu/front/scf"
 )
 
@@ -131,6 +134,12 @@ func crossOrigin(r *http.Request) string {
 // reports whether it refused.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 	why, msg, refused := s.hosts.check(r, "emulator", "--allow-host NAME")
+	if refused && why == front.ForbiddenHost && cos.Admits(r) {
+		// A COS bucket host on a COS-signed request (package cos,
+		// Addressing): answered, unless a browser sent it from elsewhere.
+		why, msg = front.CrossOrigin, crossOrigin(r)
+		refused = msg != ""
+	}
 	if refused {
 		s.claimant(r).Refuse(w, r, why, msg)
 	}

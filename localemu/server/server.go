@@ -18,6 +18,7 @@ import (
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/front"
 	"github.com/asyncfn/asyncfn/localemu/front/aws"
+	"github.com/asyncfn/asyncfn/localemu/front/cos"
 	"github.com/asyncfn/asyncfn/localemu/front/native"
 	"github.com/asyncfn/asyncfn/localemu/front/scf"
 )
@@ -86,6 +87,7 @@ func orDefault[T time.Duration | int](v, d T) T {
 type Server struct {
 	engine *localemu.Engine
 	fronts []front.Front // in the order they claim requests; the last claims every one
+	cos    *cos.Front    // claims COS bucket hosts, whatever the path
 	mux    *http.ServeMux
 	hosts  *hostGuard
 	opts   Options // with the defaults applied
@@ -98,13 +100,16 @@ func New(e *localemu.Engine, opts Options) *Server {
 	opts.IdleTimeout = orDefault(opts.IdleTimeout, DefaultIdleTimeout)
 	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
 	opts.MaxConns = orDefault(opts.MaxConns, DefaultMaxConns)
+	cosFront := cos.New(e, opts.Credentials, "", log)
 	s := &Server{
 		engine: e,
+		cos:    cosFront,
 		hosts:  newHostGuard(opts.AllowedHosts),
 		opts:   opts,
-		// AWS claims its versioned REST paths and X-Amz-Target requests,
-		// SCF the rest of POST /, and the native API everything else.
-		fronts: []front.Front{aws.New(e, opts.Credentials, log), scf.New(e, opts.Credentials, log), native.New(e, opts.Credentials, log)},
+		// COS claims its bucket hosts, AWS its versioned REST paths and
+		// X-Amz-Target requests, SCF the rest of POST /, and the native API
+		// everything else.
+		fronts: []front.Front{cosFront, aws.New(e, opts.Credentials, log), scf.New(e, opts.Credentials, log), native.New(e, opts.Credentials, log)},
 		mux:    http.NewServeMux(),
 	}
 	for _, f := range s.fronts {
@@ -164,6 +169,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if front.HeaderBytes(r) > front.MaxHeaderBytes {
 		s.claimant(r).Refuse(w, r, front.HeadersTooLarge, fmt.Sprintf("the request headers exceed %d bytes", front.MaxHeaderBytes))
+		return
+	}
+	if s.cos.Claims(r) { // COS is addressed by Host: its keys are paths no mux pattern may clean
+		s.cos.ServeHTTP(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
