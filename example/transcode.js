@@ -5,6 +5,18 @@
 //
 // Event: { "source": "input-4k.mov", "frames": 20, "delayMs": 500 }
 // Result: { "output": "input-4k-1080p.mp4", "frames": 20 }
+//
+// With a COS source ("cos://media-1250000000/in/clip.mov") it reads the
+// input from COS, probes it with the media-tools layer's `probe` (on PATH:
+// SCF puts a layer's bin/ there, and so does the emulator), and writes a
+// manifest of the output next to OUTPUT_PREFIX when that is a cos:// URI.
+// On the emulator, COS_PROXY points cos.js at the emulator's COS front.
+
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cos = require('./cos');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,13 +47,26 @@ exports.main_handler = async (event, context) => {
   process.on('SIGTERM', onSigterm);
   try {
     console.log(`transcode: ${source} -> ${output}, ${frames} frames, ${delayMs} ms each (request ${requestId})`);
+    let probe = null;
+    if (source.startsWith('cos://')) {
+      const input = await cos.getObject(source);
+      const local = path.join(os.tmpdir(), path.basename(source));
+      fs.writeFileSync(local, input);
+      probe = JSON.parse(execFileSync('probe', [local]).toString());
+      fs.unlinkSync(local);
+      console.log(`transcode: probed ${source}: ${probe.bytes} bytes, sha256 ${probe.sha256}`);
+    }
     while (done < frames) {
       await sleep(delayMs);
       done++;
       console.log(`transcode: frame ${done}/${frames} (${Math.floor((done * 100) / frames)}%)`);
     }
+    if (probe && output.startsWith('cos://')) {
+      const manifest = JSON.stringify({ source, frames: done, input: probe, requestId });
+      await cos.putObject(output.replace(/\.mp4$/, '.json'), manifest);
+    }
     console.log(`transcode: done, wrote ${output}`);
-    return { output, frames: done };
+    return probe ? { output, frames: done, input: probe } : { output, frames: done };
   } finally {
     // Warm instances run many events: do not pile up handlers.
     process.removeListener('SIGTERM', onSigterm);

@@ -15,7 +15,6 @@ package tencent
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -69,6 +69,11 @@ type Provider struct {
 	profile  *profile.ClientProfile
 	progress io.Writer
 	poll     time.Duration
+
+	mu      sync.Mutex          // guards appid
+	appid   string              // the account's appid (GetUserAppId), once read
+	layerMu sync.Mutex          // guards layers, held while a layer is published
+	layers  map[string]layerUse // the version each of the service's layers deploys as, by key
 }
 
 var _ adapters.Provider = (*Provider)(nil)
@@ -187,7 +192,14 @@ func (p *Provider) function(ctx context.Context, name string) (*getFunctionRespo
 // retry policy (retryNum, msgTTL).
 func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
 	name := fn.DeployedName
-	zip := base64.StdEncoding.EncodeToString(code.Zip)
+	layers, err := p.functionLayers(ctx, fn)
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
+	src, err := p.code(ctx, name, code.Zip, code.SHA256)
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
 	cur, err := p.function(ctx, name)
 	created := false
 	switch {
@@ -196,7 +208,10 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		fmt.Fprintf(p.progress, "tencent: %s: creating function (%s, %s, async %t)\n", name, fn.Runtime, p.region, fn.Async.Enabled)
 		req := scf.NewCreateFunctionRequest()
 		req.FunctionName, req.Namespace = ptr(name), ptr(namespace)
-		req.Code = &scf.Code{ZipFile: ptr(zip)}
+		req.Code = src
+		if len(layers) > 0 {
+			req.Layers = layers
+		}
 		req.Handler, req.Runtime = ptr(fn.Handler), ptr(fn.Runtime)
 		req.MemorySize, req.Timeout = ptr(int64(fn.MemorySize)), ptr(int64(fn.Timeout))
 		req.Environment = environment(fn.Environment)
@@ -233,7 +248,7 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		fmt.Fprintf(p.progress, "tencent: %s: updating code\n", name)
 		creq := scf.NewUpdateFunctionCodeRequest()
 		creq.FunctionName, creq.Namespace, creq.Handler = ptr(name), ptr(namespace), ptr(fn.Handler)
-		creq.ZipFile = ptr(zip)
+		creq.ZipFile, creq.CosBucketName, creq.CosObjectName, creq.CosBucketRegion = src.ZipFile, src.CosBucketName, src.CosObjectName, src.CosBucketRegion
 		if err := p.call(ctx, "UpdateFunctionCode", func(c *scf.Client) error { _, err := c.UpdateFunctionCode(creq); return err }); err != nil {
 			return adapters.Deployment{}, err
 		}
@@ -248,6 +263,9 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		ureq.Description = ptr(fn.Description)
 		ureq.MemorySize, ureq.Timeout = ptr(int64(fn.MemorySize)), ptr(int64(fn.Timeout))
 		ureq.Environment = environment(fn.Environment)
+		if len(layers) > 0 {
+			ureq.Layers = layers // (the SDK omits an empty list: removing every layer leaves them bound)
+		}
 		if err := p.call(ctx, "UpdateFunctionConfiguration", func(c *scf.Client) error { _, err := c.UpdateFunctionConfiguration(ureq); return err }); err != nil {
 			return adapters.Deployment{}, err
 		}

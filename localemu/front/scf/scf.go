@@ -168,12 +168,11 @@ func writeResponse(w http.ResponseWriter, response map[string]any) {
 	_ = enc.Encode(map[string]any{"Response": response})
 }
 
-// Body bounds by action. CreateFunction and UpdateFunctionCode carry the code
-// inline: SCF takes a ZipFile of up to 20 MB, base64 (SCF API, CreateFunction:
-// Code.ZipFile); Invoke carries a payload of up to 6 MB (ClientContext); every
-// other action is small.
+// Body bounds by action. CreateFunction, UpdateFunctionCode and
+// PublishLayerVersion may carry code inline (codeBody, code.go); Invoke
+// carries a payload of up to 6 MB (ClientContext); every other action is
+// small.
 const (
-	codeBody = 25 << 20
 	// invokeBody leaves room for a 6 MB ClientContext escaped in JSON; the
 	// engine then holds the payload itself to the 6 MB limit.
 	invokeBody = 2*nativeapi.MaxSyncPayload + 64<<10
@@ -182,7 +181,7 @@ const (
 
 func bodyLimit(action string) int64 {
 	switch action {
-	case "CreateFunction", "UpdateFunctionCode":
+	case "CreateFunction", "UpdateFunctionCode", "PublishLayerVersion":
 		return codeBody
 	case "Invoke":
 		return invokeBody
@@ -233,6 +232,8 @@ func (s *Front) handleSCF(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	if v := r.Header.Get("X-TC-Version"); v == "" {
 		return nil, apiErr("MissingParameter", "the request is missing the X-TC-Version header (SCF is %s)", apiVersion)
+	} else if action == "GetUserAppId" && v == camVersion {
+		return s.getUserAppID() // CAM's, for the appid in COS bucket names (code.go)
 	} else if v != apiVersion {
 		return nil, apiErr("NoSuchVersion", "version %q of the SCF API does not exist; use %s", v, apiVersion)
 	}
@@ -270,6 +271,16 @@ func (s *Front) dispatch(ctx context.Context, action string, body []byte) (any, 
 		return s.updateEventInvokeConfig(ctx, body)
 	case "GetFunctionLogs":
 		return s.getFunctionLogs(ctx, body)
+	case "PublishLayerVersion":
+		return s.publishLayerVersion(ctx, body)
+	case "GetLayerVersion":
+		return s.getLayerVersion(ctx, body)
+	case "ListLayerVersions":
+		return s.listLayerVersions(ctx, body)
+	case "ListLayers":
+		return s.listLayers(ctx, body)
+	case "DeleteLayerVersion":
+		return s.deleteLayerVersion(ctx, body)
 	}
 	return nil, apiErr("InvalidAction", "the action %q is not an SCF %s action the emulator serves", action, apiVersion)
 }
@@ -348,11 +359,12 @@ type envInput struct {
 }
 
 type codeInput struct {
-	ZipFile       *string `json:"ZipFile,omitempty"`
-	CosBucketName *string `json:"CosBucketName,omitempty"`
-	CosObjectName *string `json:"CosObjectName,omitempty"`
-	DemoId        *string `json:"DemoId,omitempty"`
-	GitUrl        *string `json:"GitUrl,omitempty"`
+	ZipFile         *string `json:"ZipFile,omitempty"`
+	CosBucketName   *string `json:"CosBucketName,omitempty"`
+	CosObjectName   *string `json:"CosObjectName,omitempty"`
+	CosBucketRegion *string `json:"CosBucketRegion,omitempty"`
+	DemoId          *string `json:"DemoId,omitempty"`
+	GitUrl          *string `json:"GitUrl,omitempty"`
 }
 
 type functionRef struct {
@@ -517,18 +529,19 @@ func envMap(env *envInput) (map[string]string, error) {
 }
 
 type createFunctionRequest struct {
-	FunctionName   *string    `json:"FunctionName"`
-	Code           *codeInput `json:"Code"`
-	Handler        *string    `json:"Handler"`
-	Description    *string    `json:"Description"`
-	MemorySize     *int       `json:"MemorySize"`
-	Timeout        *int       `json:"Timeout"`
-	Environment    *envInput  `json:"Environment"`
-	Runtime        *string    `json:"Runtime"`
-	Namespace      *string    `json:"Namespace"`
-	Type           *string    `json:"Type"`
-	AsyncRunEnable *string    `json:"AsyncRunEnable"`
-	TraceEnable    *string    `json:"TraceEnable"`
+	FunctionName   *string      `json:"FunctionName"`
+	Code           *codeInput   `json:"Code"`
+	Handler        *string      `json:"Handler"`
+	Description    *string      `json:"Description"`
+	MemorySize     *int         `json:"MemorySize"`
+	Timeout        *int         `json:"Timeout"`
+	Environment    *envInput    `json:"Environment"`
+	Runtime        *string      `json:"Runtime"`
+	Namespace      *string      `json:"Namespace"`
+	Type           *string      `json:"Type"`
+	AsyncRunEnable *string      `json:"AsyncRunEnable"`
+	TraceEnable    *string      `json:"TraceEnable"`
+	Layers         []layerInput `json:"Layers"`
 }
 
 func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
@@ -549,13 +562,14 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 	if t := str(req.Type); t != "" && t != "Event" {
 		return nil, apiErr("UnsupportedOperation", "function Type %q is not emulated; only Event functions are", t)
 	}
-	if req.Code == nil || req.Code.ZipFile == nil {
-		if req.Code != nil && (req.Code.CosBucketName != nil || req.Code.DemoId != nil || req.Code.GitUrl != nil) {
-			return nil, apiErr("UnsupportedOperation", "code from COS, a demo or Git is not emulated; send Code.ZipFile")
-		}
-		return nil, apiErr("MissingParameter.Code", "Code is required: the emulator takes Code.ZipFile (a base64 zip)")
+	code, err := s.codeSource("Code", req.Code, nil)
+	if err != nil {
+		return nil, err
 	}
-	zip, err := decodeZip("Code.ZipFile", *req.Code.ZipFile)
+	if code.Zip == nil && code.Object == nil {
+		return nil, apiErr("MissingParameter.Code", "Code is required: Code.ZipFile (a base64 zip) or Code.CosBucketName and Code.CosObjectName")
+	}
+	layers, err := layerRefs(req.Layers)
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +586,7 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.Tencent, Runtime: str(req.Runtime), Handler: str(req.Handler), MemorySize: 128, Timeout: 3,
-		Environment: env, Description: str(req.Description), Async: localemu.AsyncConfig{Enabled: async, Trace: trace}}
+		Environment: env, Description: str(req.Description), Async: localemu.AsyncConfig{Enabled: async, Trace: trace}, Layers: layers}
 	if cfg.Runtime == "" {
 		cfg.Runtime = defaultRuntime
 	}
@@ -590,8 +604,8 @@ func (s *Front) createFunction(ctx context.Context, body []byte) (any, error) {
 	} else if !errors.Is(err, localemu.ErrFunctionNotFound) {
 		return nil, err
 	}
-	if _, err := s.engine.Deploy(ctx, cfg, zip); err != nil {
-		return nil, err
+	if _, err := s.engine.DeployCode(ctx, cfg, code); err != nil {
+		return nil, codeError(err)
 	}
 	return struct{}{}, nil
 }
@@ -621,6 +635,8 @@ type functionInfo struct {
 	TraceEnable     string    `json:"TraceEnable,omitempty"`
 	InitTimeout     int       `json:"InitTimeout,omitempty"`
 	AvailableStatus string    `json:"AvailableStatus,omitempty"`
+	// Layers: the bound layer versions (GetFunction only).
+	Layers []layerVersionInfo `json:"Layers,omitempty"`
 }
 
 func functionID(f store.Function) string {
@@ -667,7 +683,11 @@ func (s *Front) getFunction(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return functionView(f, cfg, true), nil
+	v := functionView(f, cfg, true)
+	if cfg != nil && len(cfg.Layers) > 0 {
+		v.Layers = s.functionLayers(ctx, cfg.Layers)
+	}
+	return v, nil
 }
 
 type listFunctionsRequest struct {
@@ -794,6 +814,10 @@ type updateCodeRequest struct {
 	Handler      *string    `json:"Handler"`
 	ZipFile      *string    `json:"ZipFile"`
 	Code         *codeInput `json:"Code"`
+	// CosBucketName, CosObjectName, CosBucketRegion: the code from COS.
+	CosBucketName   *string `json:"CosBucketName"`
+	CosObjectName   *string `json:"CosObjectName"`
+	CosBucketRegion *string `json:"CosBucketRegion"`
 }
 
 func (s *Front) updateFunctionCode(ctx context.Context, body []byte) (any, error) {
@@ -808,22 +832,24 @@ func (s *Front) updateFunctionCode(ctx context.Context, body []byte) (any, error
 	if err := ready(f, "FailedOperation.UpdateFunctionCode"); err != nil {
 		return nil, err
 	}
-	b64 := req.ZipFile
-	if req.Code != nil && req.Code.ZipFile != nil {
-		b64 = req.Code.ZipFile
+	// The code is the top-level ZipFile / CosBucketName / CosObjectName /
+	// CosBucketRegion, or the same in Code (SCF API, UpdateFunctionCode).
+	in := req.Code
+	if in == nil {
+		in = &codeInput{CosBucketName: req.CosBucketName, CosObjectName: req.CosObjectName, CosBucketRegion: req.CosBucketRegion}
 	}
-	if b64 == nil {
-		return nil, apiErr("MissingParameter", "ZipFile (or Code.ZipFile) is required: the emulator takes code only as a base64 zip")
-	}
-	zip, err := decodeZip("ZipFile", *b64)
+	code, err := s.codeSource("Code", in, req.ZipFile)
 	if err != nil {
 		return nil, err
+	}
+	if code.Zip == nil && code.Object == nil {
+		return nil, apiErr("MissingParameter", "ZipFile (or Code.ZipFile), or CosBucketName and CosObjectName, is required")
 	}
 	if h := str(req.Handler); h != "" {
 		cfg.Handler = h
 	}
-	if _, err := s.engine.Deploy(ctx, *cfg, zip); err != nil {
-		return nil, err
+	if _, err := s.engine.DeployCode(ctx, *cfg, code); err != nil {
+		return nil, codeError(err)
 	}
 	return struct{}{}, nil
 }
@@ -839,6 +865,8 @@ type updateConfigRequest struct {
 	// AsyncRunEnable is not a parameter of this action: async mode is chosen
 	// at creation. It is decoded only to refuse it with a clear message.
 	AsyncRunEnable *string `json:"AsyncRunEnable"`
+	// Layers replaces the bound layer versions; an empty list unbinds all.
+	Layers *[]layerInput `json:"Layers"`
 }
 
 func (s *Front) updateFunctionConfiguration(ctx context.Context, body []byte) (any, error) {
@@ -879,11 +907,18 @@ func (s *Front) updateFunctionConfiguration(ctx context.Context, body []byte) (a
 		}
 		next.Environment = env
 	}
+	if req.Layers != nil {
+		layers, err := layerRefs(*req.Layers)
+		if err != nil {
+			return nil, err
+		}
+		next.Layers = layers
+	}
 	if err := checkConfig(&next); err != nil {
 		return nil, err
 	}
 	if _, err := s.engine.Deploy(ctx, next, nil); err != nil {
-		return nil, err
+		return nil, codeError(err)
 	}
 	return struct{}{}, nil
 }
