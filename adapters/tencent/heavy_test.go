@@ -77,7 +77,7 @@ exports.main_handler = async () => ({
   blob: fs.statSync(__dirname + '/blob.bin').size,
 });
 `,
-		"layers/tools/bin/greet*":                      "#!/bin/sh\necho hello from the tools layer\n",
+		"layers/tools/bin/greet*":                        "#!/bin/sh\necho hello from the tools layer\n",
 		"layers/mods/nodejs/node_modules/shout/index.js": "module.exports = s => s.toUpperCase() + '!';\n",
 	})
 	blob := make([]byte, 60<<20)
@@ -97,7 +97,7 @@ exports.main_handler = async () => ({
 	fn := spec.Function{Name: "heavy", DeployedName: "heavy-dev-heavy", Handler: "index.main_handler", Runtime: "Nodejs16.13",
 		MemorySize: 256, Timeout: 30, Layers: []spec.LayerUse{{Key: "tools"}, {Key: "mods"}}}
 	svc := &spec.Service{Name: "heavy", Region: "ap-guangzhou", Dir: dir, Provider: spec.Provider{Name: "tencent"},
-		Layers: []spec.Layer{{Key: "tools", Path: "layers/tools"}, {Key: "mods", Path: "layers/mods", CompatibleRuntimes: []string{"Nodejs16.13"}}},
+		Layers:    []spec.Layer{{Key: "tools", Path: "layers/tools"}, {Key: "mods", Path: "layers/mods", CompatibleRuntimes: []string{"Nodejs16.13"}}},
 		Functions: []spec.Function{fn}}
 	env := func(k string) (string, bool) {
 		v, ok := map[string]string{"TENCENTCLOUD_SECRET_ID": id, "TENCENTCLOUD_SECRET_KEY": key}[k]
