@@ -17,7 +17,7 @@ func TestExampleServicePackage(t *testing.T) {
 		file, root string
 		want       []string
 	}{
-		{"../serverless.yml.example", "..", []string{"example/fail.js", "example/report.py", "example/transcode.js"}},
+		{"../serverless.yml.example", "..", []string{"example/cos.js", "example/fail.js", "example/report.py", "example/transcode.js"}},
 		{"../example/aws/serverless.yml", "../example/aws", []string{"handler.js"}},
 	}
 	for _, c := range cases {
