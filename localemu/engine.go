@@ -53,9 +53,27 @@ type Options struct {
 	Backoff func(n int) time.Duration
 	// IdleTimeout ends warm instances unused for this long (default 10 min).
 	IdleTimeout time.Duration
-	// LogLimit caps the log bytes kept per event (default 16 MiB).
-	LogLimit int64
-	Logger   *slog.Logger
+	// LogKeep bounds the bytes of an attempt's output the store keeps: the
+	// first half and the last half, with one marker line for what was
+	// elided between (default DefaultLogKeep; negative: keep everything).
+	// Live subscribers get every line whatever it is.
+	LogKeep int64
+	// Retention deletes finished events, with their attempts and logs, this
+	// long after they ended (default DefaultRetention; negative: never); a
+	// function's own rule (SCF's tracking window, a durable function's
+	// retention period) applies when it is shorter.
+	Retention time.Duration
+	// MaxStoreSize, when positive, is the store's disk budget: past it, the
+	// oldest finished events are deleted first. An accept is never refused
+	// for old data.
+	MaxStoreSize int64
+	// PruneInterval is how often retention and the budget are applied
+	// (default DefaultPruneInterval).
+	PruneInterval time.Duration
+	Logger        *slog.Logger
+
+	// elideAfter overrides the hub's elideAfter (tests).
+	elideAfter time.Duration
 }
 
 // LocalBackoff retries quickly, so that a laptop or CI run sees retries in seconds.
@@ -95,6 +113,8 @@ type Engine struct {
 	waiters     map[string][]chan store.Event // sent the event once it is terminal
 	wg          sync.WaitGroup
 	stopIdle    chan struct{}
+	stopPrune   context.CancelFunc
+	pruneDone   chan struct{}
 	drained     chan struct{} // closed when Drain has finished
 	closeOnce   sync.Once
 	codeMu      sync.Mutex // held by a deploy from unpacking to recording, and by collectCode
@@ -148,8 +168,6 @@ type run struct {
 	handed      bool      // its event reached the instance (under Engine.mu)
 	terminating bool
 	grace       time.Duration
-	logBytes    atomic.Int64 // output kept so far, against Options.LogLimit
-	logCapped   atomic.Bool
 }
 
 // instance is a warm function process and the run it is serving.
@@ -166,7 +184,6 @@ type instance struct {
 const (
 	defaultMaxConcurrency = 100
 	defaultIdleTimeout    = 10 * time.Minute
-	defaultLogLimit       = 16 << 20
 )
 
 // New opens the state directory, recovers events that were in flight when
@@ -187,8 +204,14 @@ func New(opts Options) (*Engine, error) {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = defaultIdleTimeout
 	}
-	if opts.LogLimit <= 0 {
-		opts.LogLimit = defaultLogLimit
+	if opts.LogKeep == 0 {
+		opts.LogKeep = DefaultLogKeep
+	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = DefaultPruneInterval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -230,7 +253,10 @@ func New(opts Options) (*Engine, error) {
 		lock.Close()
 		return nil, fmt.Errorf("localemu: read log position: %w", err)
 	}
-	e.logs = newLogHub(st, lastSeq, e.log)
+	e.logs = newLogHub(st, lastSeq, keepOf(opts.LogKeep), e.log)
+	if opts.elideAfter > 0 {
+		e.logs.elideAfter = opts.elideAfter
+	}
 	e.killLeftovers()
 	if err := e.loadFunctions(); err != nil {
 		e.logs.close()
@@ -246,6 +272,9 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	go e.reapIdle()
+	pctx, stopPrune := context.WithCancel(context.Background())
+	e.stopPrune, e.pruneDone = stopPrune, make(chan struct{})
+	go e.pruneLoop(pctx)
 	return e, nil
 }
 
@@ -857,6 +886,8 @@ func (e *Engine) Close(ctx context.Context) error {
 		for _, in := range idle {
 			e.retire(in)
 		}
+		e.stopPrune()
+		<-e.pruneDone
 		e.logs.close()
 		err = e.store.Close()
 		e.lock.Close()

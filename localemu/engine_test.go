@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -545,23 +547,22 @@ func TestRestartKeepsARecordedOutcome(t *testing.T) {
 	}
 }
 
-// A handler that floods its output neither blocks the emulator nor grows the
-// event's log past its cap, which ends with a marker line.
-func TestLogFloodIsCapped(t *testing.T) {
-	needNode(t)
-	e := newEngine(t, t.TempDir(), Options{LogLimit: 1 << 20})
-	defer closeEngine(t, e)
-	dir := t.TempDir()
-	code := `exports.flood = async () => {
-  const line = "x".repeat(1000);
-  const end = Date.now() + 2000;
-  let n = 0;
-  // About 10 MB/s: 100 lines of 1 KB every 10 ms.
-  while (Date.now() < end) { for (let i = 0; i < 100; i++) { console.log(line); n++; } await new Promise((r) => setTimeout(r, 10)); }
-  return n;
+// floodCode prints {lines} numbered lines of {size} bytes as fast as it can
+// ("<n> xxxx..."), and returns how many it printed.
+const floodCode = `exports.flood = async (ev) => {
+  const pad = "x".repeat(Math.max(0, ev.size - 8));
+  for (let n = 0; n < ev.lines; n++) {
+    const line = String(n).padStart(7, "0") + " " + pad + "\n";
+    if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once("drain", r));
+  }
+  return ev.lines;
 };
 exports.ok = async () => "fine";`
-	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(code), 0o644); err != nil {
+
+func deployFlood(t *testing.T, e *Engine) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(floodCode), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	zip, _, err := artifact.Build(dir, nil)
@@ -570,11 +571,63 @@ exports.ok = async () => "fine";`
 	}
 	for _, h := range []string{"flood", "ok"} {
 		if _, err := e.Deploy(context.Background(), FunctionConfig{Name: h, Provider: "aws", Runtime: "nodejs18.x", Handler: "index." + h,
-			MemorySize: 512, Timeout: 60}, zip); err != nil {
+			MemorySize: 512, Timeout: 120}, zip); err != nil {
 			t.Fatal(err)
 		}
 	}
-	flood := invokeAsync(t, e, "flood", `{}`)
+}
+
+// follow reads every line of fn's output from sub until the line numbered
+// want-1 arrives, checking that the numbers come in order without a gap;
+// pause slows the reader down every 1,000 lines.
+func follow(t *testing.T, sub *Subscription, want int, pause time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	next := 0
+	for next < want {
+		lines, err := sub.Next(ctx, 1000)
+		if err != nil {
+			return fmt.Errorf("after line %d of %d: %w", next, want, err)
+		}
+		for _, l := range lines {
+			if l.Stream != "stdout" {
+				continue
+			}
+			n, err := strconv.Atoi(l.Text[:7])
+			if err != nil {
+				return fmt.Errorf("line %q: %w", l.Text[:min(20, len(l.Text))], err)
+			}
+			if n != next {
+				return fmt.Errorf("got line %d, want %d: a line was lost or doubled", n, next)
+			}
+			next++
+		}
+		if pause > 0 {
+			time.Sleep(pause)
+		}
+	}
+	return nil
+}
+
+// A handler that floods its output neither blocks the emulator nor loses a
+// line for a live subscriber, however far behind the subscriber falls; the
+// store keeps the head and the tail of the output with one marker line
+// saying what was elided between.
+func TestLogFloodReachesSubscribersAndStoreKeepsHeadAndTail(t *testing.T) {
+	needNode(t)
+	e := newEngine(t, t.TempDir(), Options{LogKeep: 1 << 20, elideAfter: 50 * time.Millisecond})
+	defer closeEngine(t, e)
+	deployFlood(t, e)
+	// 200,000 lines of 100 bytes (20 MB): three times the ring's lines.
+	const lines, size = 200000, 100
+	fast := e.SubscribeLogs(LogFilter{Functions: []string{"flood"}}, -1)
+	defer fast.Close()
+	slow := e.SubscribeLogs(LogFilter{Functions: []string{"flood"}}, -1)
+	defer slow.Close()
+	flood := invokeAsync(t, e, "flood", fmt.Sprintf(`{"lines": %d, "size": %d}`, lines, size))
+	errs := make(chan error, 2)
+	go func() { errs <- follow(t, fast, lines, 0) }()
+	go func() { errs <- follow(t, slow, lines, 20*time.Millisecond) }() // 50,000 lines/s at most: falls behind the ring
 	waitStatus(t, e, flood.RequestID, event.Running)
 	// Another function is served while the flood runs.
 	start := time.Now()
@@ -587,24 +640,40 @@ exports.ok = async () => "fine";`
 	if final.Status != event.Succeeded {
 		t.Fatalf("flood ended %s: %s", final.Status, final.ErrorMessage)
 	}
-	var lines int
-	if err := json.Unmarshal(final.Result, &lines); err != nil || lines < 2000 {
-		t.Fatalf("the handler wrote %s lines; the test needs a flood", final.Result)
-	}
-	stored, err := e.Logs(context.Background(), store.LogQuery{RequestID: flood.RequestID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bytes int
-	marker := false
-	for _, l := range stored {
-		if l.Stream == "stdout" {
-			bytes += len(l.Text) + 1
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
-		marker = marker || strings.Contains(l.Text, "log limit of 1048576 bytes reached")
 	}
-	if !marker || bytes > 1<<20+2000 {
-		t.Fatalf("kept %d bytes of output (limit 1 MiB), marker %v", bytes, marker)
+	// What is kept: the first and the last half MiB, and a marker between.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stored, err := e.Logs(context.Background(), store.LogQuery{RequestID: flood.RequestID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept, markers int
+		var first, last string
+		for _, l := range stored {
+			switch {
+			case l.Stream == "stdout":
+				kept += len(l.Text) + 1
+				if first == "" {
+					first = l.Text[:7]
+				}
+				last = l.Text[:7]
+			case strings.Contains(l.Text, "of this attempt's output elided here"):
+				markers++
+			}
+		}
+		// Elided by whole chunks: the tail kept is within a chunk of its bound.
+		if markers == 1 && kept <= 1<<20+outputChunkBytes && kept > 1<<20-outputChunkBytes && first == "0000000" && last == fmt.Sprintf("%07d", lines-1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kept %d bytes of output (keep 1 MiB), %d markers, first line %s, last %s", kept, markers, first, last)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncfn/asyncfn/localemu/store"
@@ -17,17 +18,36 @@ import (
 // subscriber's one-slot channel, and subscribers copy lines out of the ring
 // at their own pace. A slow subscriber therefore never blocks a function or
 // another subscriber; if it falls behind the ring it catches up from the store.
+//
+// Every line reaches the ring, the store and so every live subscriber,
+// whatever an event's volume. What the store keeps of an attempt's output
+// is bounded afterwards (see outputKeep): its head, its tail, and one marker
+// line for what was elided between, never before every subscriber that may
+// want an elided line has read it.
+//
+// Memory is bounded too: the ring by lines and bytes, and the lines not yet
+// written by maxPendingBytes — past it a function's output waits for the
+// store (as a pipe makes a writer wait for its reader) rather than grow.
 type logHub struct {
 	store *store.Store
 	log   *slog.Logger
+	keep  outputKeep
+	// elideAfter: see defaultElideAfter.
+	elideAfter time.Duration
 
-	mu      sync.Mutex
-	lastSeq int64
-	ring    []store.LogLine // circular, ordered by Seq
-	head    int             // index of the oldest line
-	size    int
-	subs    map[*Subscription]struct{}
-	pending []store.LogLine // appended but not yet written to the store
+	mu         sync.Mutex
+	lastSeq    int64
+	flushedSeq int64           // the highest seq committed to the store
+	ring       []store.LogLine // circular, ordered by Seq
+	head       int             // index of the oldest line
+	size       int
+	ringBytes  int64
+	subs       map[*Subscription]struct{}
+	pending    []store.LogLine // appended but not yet written to the store
+	pendBytes  int64
+	written    *sync.Cond // on mu: broadcast when pending is taken to be written
+	closing    bool
+	outputs    map[outputKey]*output // the attempts whose output is bounded, see keep.go
 
 	flushReq chan struct{}
 	flushMu  sync.Mutex // serialises writers so lines reach the store in order
@@ -37,21 +57,35 @@ type logHub struct {
 
 const (
 	logRingSize      = 1 << 16
+	logRingBytes     = 32 << 20
 	logFlushInterval = 20 * time.Millisecond
 	logFlushBatch    = 4096
+	// maxPendingBytes bounds the output held for the store: a function
+	// printing faster than the store writes waits past it.
+	maxPendingBytes = 16 << 20
 )
 
-func newLogHub(st *store.Store, lastSeq int64, lg *slog.Logger) *logHub {
+// lineBytes is what a line costs in memory, about.
+func lineBytes(l *store.LogLine) int64 {
+	return int64(len(l.Text)+len(l.RequestID)+len(l.Function)) + 96
+}
+
+func newLogHub(st *store.Store, lastSeq int64, keep outputKeep, lg *slog.Logger) *logHub {
 	h := &logHub{
-		store:    st,
-		log:      lg,
-		lastSeq:  lastSeq,
-		ring:     make([]store.LogLine, logRingSize),
-		subs:     make(map[*Subscription]struct{}),
-		flushReq: make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		store:      st,
+		log:        lg,
+		keep:       keep,
+		elideAfter: defaultElideAfter,
+		lastSeq:    lastSeq,
+		flushedSeq: lastSeq,
+		ring:       make([]store.LogLine, logRingSize),
+		subs:       make(map[*Subscription]struct{}),
+		outputs:    make(map[outputKey]*output),
+		flushReq:   make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
+	h.written = sync.NewCond(&h.mu)
 	go h.flushLoop()
 	return h
 }
@@ -59,30 +93,61 @@ func newLogHub(st *store.Store, lastSeq int64, lg *slog.Logger) *logHub {
 // append assigns the next sequence number to l and publishes it.
 func (h *logHub) append(l store.LogLine) {
 	h.mu.Lock()
+	full := h.publishLocked(&l)
+	h.mu.Unlock()
+	if full {
+		h.requestFlush()
+	}
+}
+
+// appendOutput publishes a line a function wrote during attempt, waiting
+// while the store is behind by maxPendingBytes, and counts it against what
+// the store keeps of the attempt's output.
+func (h *logHub) appendOutput(l store.LogLine) {
+	h.mu.Lock()
+	for h.pendBytes >= maxPendingBytes && !h.closing {
+		h.requestFlush()
+		h.written.Wait()
+	}
+	full := h.publishLocked(&l)
+	h.countOutputLocked(&l)
+	h.mu.Unlock()
+	if full {
+		h.requestFlush()
+	}
+}
+
+func (h *logHub) requestFlush() {
+	select {
+	case h.flushReq <- struct{}{}:
+	default:
+	}
+}
+
+// publishLocked numbers l, puts it in the ring and the pending batch and
+// wakes the subscribers; it reports whether the batch is due to be written.
+func (h *logHub) publishLocked(l *store.LogLine) bool {
 	h.lastSeq++
 	l.Seq = h.lastSeq
-	idx := (h.head + h.size) % len(h.ring)
-	if h.size == len(h.ring) {
+	n := lineBytes(l)
+	for h.size > 0 && (h.size == len(h.ring) || h.ringBytes+n > logRingBytes) {
+		h.ringBytes -= lineBytes(&h.ring[h.head])
+		h.ring[h.head] = store.LogLine{}
 		h.head = (h.head + 1) % len(h.ring)
-	} else {
-		h.size++
+		h.size--
 	}
-	h.ring[idx] = l
-	h.pending = append(h.pending, l)
-	full := len(h.pending) >= logFlushBatch
+	h.ring[(h.head+h.size)%len(h.ring)] = *l
+	h.size++
+	h.ringBytes += n
+	h.pending = append(h.pending, *l)
+	h.pendBytes += n
 	for s := range h.subs {
 		select {
 		case s.notify <- struct{}{}:
 		default:
 		}
 	}
-	h.mu.Unlock()
-	if full {
-		select {
-		case h.flushReq <- struct{}{}:
-		default:
-		}
-	}
+	return len(h.pending) >= logFlushBatch || h.pendBytes >= maxPendingBytes/4
 }
 
 func (h *logHub) flushLoop() {
@@ -95,9 +160,11 @@ func (h *logHub) flushLoop() {
 		case <-h.flushReq:
 		case <-h.stop:
 			h.flush()
+			h.trim(true)
 			return
 		}
 		h.flush()
+		h.trim(false)
 	}
 }
 
@@ -107,7 +174,8 @@ func (h *logHub) flush() {
 	defer h.flushMu.Unlock()
 	h.mu.Lock()
 	batch := h.pending
-	h.pending = nil
+	h.pending, h.pendBytes = nil, 0
+	h.written.Broadcast()
 	h.mu.Unlock()
 	if len(batch) == 0 {
 		return
@@ -115,9 +183,16 @@ func (h *logHub) flush() {
 	if err := h.store.AppendLogs(context.Background(), batch); err != nil {
 		h.log.Error("writing log lines to the store", "lines", len(batch), "err", err)
 	}
+	h.mu.Lock()
+	h.flushedSeq = batch[len(batch)-1].Seq
+	h.mu.Unlock()
 }
 
 func (h *logHub) close() {
+	h.mu.Lock()
+	h.closing = true
+	h.written.Broadcast()
+	h.mu.Unlock()
 	close(h.stop)
 	<-h.done
 	h.mu.Lock()
@@ -165,14 +240,15 @@ func (f *LogFilter) Match(l *store.LogLine) bool {
 type Subscription struct {
 	hub    *logHub
 	filter LogFilter
-	cursor int64
+	cursor atomic.Int64 // written by the subscriber, read by trim
 	notify chan struct{}
 	closed chan struct{}
 	once   sync.Once
 }
 
 func (h *logHub) subscribe(f LogFilter, after int64) *Subscription {
-	s := &Subscription{hub: h, filter: f, cursor: after, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+	s := &Subscription{hub: h, filter: f, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+	s.cursor.Store(after)
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -180,7 +256,7 @@ func (h *logHub) subscribe(f LogFilter, after int64) *Subscription {
 }
 
 // Cursor is the sequence number of the last line Next returned.
-func (s *Subscription) Cursor() int64 { return s.cursor }
+func (s *Subscription) Cursor() int64 { return s.cursor.Load() }
 
 // Close ends the subscription.
 func (s *Subscription) Close() {
@@ -214,13 +290,16 @@ func (s *Subscription) Next(ctx context.Context, max int) ([]store.LogLine, erro
 
 func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, error) {
 	h := s.hub
+	cursor := s.cursor.Load()
 	h.mu.Lock()
 	oldest := h.lastSeq - int64(h.size) + 1 // seq of the oldest line in the ring
-	if s.cursor+1 < oldest {
+	if cursor+1 < oldest {
 		// Fallen behind the ring: read the missing stretch from the store.
+		// The store still has all of it: trim elides no line a subscriber
+		// that may want it has not read.
 		h.mu.Unlock()
 		h.flush()
-		q := s.filter.Query(s.cursor, max)
+		q := s.filter.Query(cursor, max)
 		q.BeforeSeq = oldest // the ring has the rest
 		lines, err := h.store.Logs(ctx, q)
 		if err != nil {
@@ -228,27 +307,29 @@ func (s *Subscription) collect(ctx context.Context, max int) ([]store.LogLine, e
 		}
 		var out []store.LogLine
 		for i := range lines {
-			s.cursor = lines[i].Seq
+			cursor = lines[i].Seq
 			if s.filter.Match(&lines[i]) {
 				out = append(out, lines[i])
 			}
 		}
-		if len(out) == 0 && s.cursor+1 < oldest {
-			s.cursor = oldest - 1 // nothing matching in the stored stretch
+		if len(out) == 0 && cursor+1 < oldest {
+			cursor = oldest - 1 // nothing matching in the stored stretch
 		}
+		s.cursor.Store(cursor)
 		return out, nil
 	}
 	// Lines in the ring are contiguous in seq: index = offset from the oldest.
-	start := int(s.cursor + 1 - oldest)
+	start := int(cursor + 1 - oldest)
 	var out []store.LogLine
 	n := h.size - start
 	for i := 0; i < n && len(out) < max; i++ {
 		l := &h.ring[(h.head+start+i)%len(h.ring)]
-		s.cursor = l.Seq
+		cursor = l.Seq
 		if s.filter.Match(l) {
 			out = append(out, *l)
 		}
 	}
+	s.cursor.Store(cursor)
 	h.mu.Unlock()
 	return out, nil
 }

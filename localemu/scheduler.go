@@ -348,26 +348,19 @@ func functionARN(cfg *FunctionConfig) string {
 	return "arn:aws:lambda:" + region + ":000000000000:function:" + cfg.Name
 }
 
-// functionLog records a line the function wrote, within the event's log cap.
+// functionLog records a line the function wrote. Every line reaches the
+// log; what the store keeps of an attempt's output is bounded (keep.go).
 func (e *Engine) functionLog(fn string, r *run, l runtime.Line) {
 	line := store.LogLine{Function: fn, RequestID: l.RequestID, Time: l.Time, Stream: l.Stream, Text: l.Text}
-	if r != nil && r.id == l.RequestID {
-		line.Attempt = r.attempt
-		if r.logCapped.Load() {
-			return
-		}
-		if r.logBytes.Add(int64(len(l.Text))+1) > e.opts.LogLimit {
-			if r.logCapped.Swap(true) {
-				return
-			}
-			line.Stream = "platform"
-			line.Text = fmt.Sprintf("[asyncfn] log limit of %d bytes reached for this event: further output is dropped", e.opts.LogLimit)
-		}
-	}
 	if line.Time.IsZero() {
 		line.Time = time.Now().UTC()
 	}
-	e.logs.append(line)
+	if r == nil || r.id != l.RequestID {
+		e.logs.append(line) // outside any invocation (init, a stray write)
+		return
+	}
+	line.Attempt = r.attempt
+	e.logs.appendOutput(line)
 }
 
 func (e *Engine) platformLog(r *run, format string, args ...any) {
@@ -387,6 +380,7 @@ func (e *Engine) terminating(r *run) bool {
 // A Terminate that arrived since the attempt ended wins over a retry.
 func (e *Engine) finishAttempt(ev *store.Event, oc outcome) error {
 	ctx := context.Background()
+	e.logs.endOutput(ev.RequestID, ev.Attempts)
 	// The attempt's end is saved with the event's next state, in one operation.
 	var attempt *store.Attempt
 	if ev.Attempts > 0 && !oc.started.IsZero() {

@@ -298,6 +298,9 @@ func (s *Store) openWriter() error {
 		return fmt.Errorf("state database %s: %w", s.path, err)
 	}
 	s.wc = c
+	if err := incrementalVacuum(ctx, c); err != nil {
+		return dbErr(s.path, "set auto_vacuum", err)
+	}
 	var mode string
 	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return dbErr(s.path, "set WAL mode", err)
@@ -309,6 +312,11 @@ func (s *Store) openWriter() error {
 	// inside the commit of whichever write crosses the WAL threshold.
 	if _, err := c.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
 		return dbErr(s.path, "set wal_autocheckpoint", err)
+	}
+	// After a checkpoint the WAL file is cut back to this size: a large
+	// prune must not leave a WAL as large as what it deleted.
+	if _, err := c.ExecContext(ctx, "PRAGMA journal_size_limit=67108864"); err != nil {
+		return dbErr(s.path, "set journal_size_limit", err)
 	}
 	if _, err := c.ExecContext(ctx, "PRAGMA synchronous="+string(s.opts.Synchronous)); err != nil {
 		return dbErr(s.path, "set synchronous", err)
@@ -338,6 +346,35 @@ func (s *Store) openWriter() error {
 		return dbErr(s.path, "prepare", err)
 	}
 	return nil
+}
+
+// incrementalVacuum puts the database in auto_vacuum=INCREMENTAL mode, so
+// that Reclaim can give deleted rows' pages back to the file system in small
+// steps. A new database takes the mode before its first table; one written
+// by an earlier asyncfn (mode NONE) is rewritten once by VACUUM, the only way
+// SQLite changes the mode of a database that has tables
+// (https://sqlite.org/pragma.html#pragma_auto_vacuum).
+func incrementalVacuum(ctx context.Context, c *sql.Conn) error {
+	const incremental = 2
+	var mode int
+	if err := c.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return err
+	}
+	if mode == incremental {
+		return nil
+	}
+	if _, err := c.ExecContext(ctx, "PRAGMA auto_vacuum=INCREMENTAL"); err != nil {
+		return err
+	}
+	var tables int
+	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return err
+	}
+	if tables == 0 {
+		return nil
+	}
+	_, err := c.ExecContext(ctx, "VACUUM")
+	return err
 }
 
 func (s *Store) openReaders() error {
