@@ -10,9 +10,11 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/asyncfn/asyncfn/adapters"
@@ -36,6 +38,9 @@ type emulatorOptions struct {
 	AllowHosts     ucli.StringSlice
 	CPUByMemory    bool
 	MaxConns       int
+	LogKeep        string
+	Retention      string
+	MaxStoreSize   string
 }
 
 func emulatorFlags(o *emulatorOptions) []ucli.Flag {
@@ -50,7 +55,54 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.StringSliceFlag{Name: "allow-host", Usage: "also answer requests whose Host is `NAME` or NAME:PORT, for a proxy or a container (repeatable; loopback names and the --addr host are always answered)", Destination: &o.AllowHosts},
 		&ucli.BoolFlag{Name: "cpu-by-memory", Usage: "give each instance CPU in proportion to its memory size, as Lambda does (1,769 MB = one vCPU; needs the cpu cgroup controller)", Destination: &o.CPUByMemory},
 		&ucli.IntFlag{Name: "max-connections", Value: server.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait to be accepted", Destination: &o.MaxConns},
+		&ucli.StringFlag{Name: "log-keep", Value: "16MiB", Usage: "keep the first and the last half of `SIZE` of each attempt's output, with one line saying what was elided between (live followers get every line; \"all\" keeps everything)", Destination: &o.LogKeep},
+		&ucli.StringFlag{Name: "retention", Value: "7d", Usage: "delete finished events, with their attempts and logs, `DUR` after they end (e.g. 36h, 7d; \"never\"); a function's own shorter rule applies first: SCF's 3 days, a durable function's retentionPeriodInDays", Destination: &o.Retention},
+		&ucli.StringFlag{Name: "max-store-size", Usage: "keep the state database under `SIZE` (e.g. 2GiB) by deleting the oldest finished events first (default: no budget)", Destination: &o.MaxStoreSize},
 	}
+}
+
+// bounds parses --log-keep, --retention and --max-store-size into o.
+func (o *emulatorOptions) bounds(eo *localemu.Options) error {
+	switch strings.ToLower(o.LogKeep) {
+	case "all":
+		eo.LogKeep = -1
+	default:
+		n, err := humanize.ParseBytes(o.LogKeep)
+		if err != nil || n < 2 {
+			return usagef("--log-keep %q: want a size such as 16MiB or 512KB, or all", o.LogKeep)
+		}
+		eo.LogKeep = int64(n)
+	}
+	switch strings.ToLower(o.Retention) {
+	case "never":
+		eo.Retention = -1
+	default:
+		d, err := parseDays(o.Retention)
+		if err != nil || d <= 0 {
+			return usagef("--retention %q: want a duration such as 36h or 7d, or never", o.Retention)
+		}
+		eo.Retention = d
+	}
+	if o.MaxStoreSize != "" {
+		n, err := humanize.ParseBytes(o.MaxStoreSize)
+		if err != nil || n == 0 {
+			return usagef("--max-store-size %q: want a size such as 2GiB or 500MB", o.MaxStoreSize)
+		}
+		eo.MaxStoreSize = int64(n)
+	}
+	return nil
+}
+
+// parseDays is time.ParseDuration that also takes whole days ("7d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // credentials reads the emulator's credentials from --credentials (or
@@ -138,9 +190,14 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 	if o.CloudBackoff {
 		backoff = localemu.CloudBackoff
 	}
+	eo := localemu.Options{StateDir: dir, MaxConcurrency: o.MaxConcurrency, Backoff: backoff,
+		Logger: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if err := o.bounds(&eo); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	runtime.SetCPUByMemory(o.CPUByMemory) // before any instance starts
-	eng, err := localemu.New(localemu.Options{StateDir: dir, MaxConcurrency: o.MaxConcurrency, Backoff: backoff,
-		Logger: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	eng, err := localemu.New(eo)
 	if err != nil {
 		ln.Close()
 		return nil, err

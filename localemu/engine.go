@@ -68,7 +68,8 @@ type Options struct {
 	// for old data.
 	MaxStoreSize int64
 	// PruneInterval is how often retention and the budget are applied
-	// (default DefaultPruneInterval).
+	// (default DefaultPruneInterval, or a quarter of a shorter Retention,
+	// and at most 10 s with a MaxStoreSize).
 	PruneInterval time.Duration
 	Logger        *slog.Logger
 
@@ -211,7 +212,15 @@ func New(opts Options) (*Engine, error) {
 		opts.Retention = DefaultRetention
 	}
 	if opts.PruneInterval <= 0 {
+		// Often enough that a short retention is kept to within a quarter
+		// of it, and a budget to within seconds.
 		opts.PruneInterval = DefaultPruneInterval
+		if opts.Retention > 0 {
+			opts.PruneInterval = min(opts.PruneInterval, max(opts.Retention/4, time.Second))
+		}
+		if opts.MaxStoreSize > 0 {
+			opts.PruneInterval = min(opts.PruneInterval, budgetInterval)
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

@@ -26,6 +26,8 @@ const (
 	DefaultRetention = 7 * 24 * time.Hour
 	// DefaultPruneInterval is how often retention and the budget apply.
 	DefaultPruneInterval = time.Minute
+	// budgetInterval is how often at most a disk budget is checked.
+	budgetInterval = 10 * time.Second
 
 	// scfRetention: "事件状态保留 3 * 24 小时（从事件完成开始计时）" — SCF's
 	// async event status is kept 3 × 24 hours from the event's end (SCF

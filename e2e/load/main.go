@@ -8,6 +8,8 @@
 //	go run ./e2e/load -mode list    -seed N -state-dir DIR   (before the emulator starts on DIR)
 //	go run ./e2e/load -mode list    [-queries 20]            (against the emulator on DIR)
 //	go run ./e2e/load -mode fanout  [-events 50] [-sleep 5s]
+//	go run ./e2e/load -mode soak    -state-dir DIR [-duration 30m] [-events 10] [-lines-per-sec 5000]
+//	                                [-event-duration 60s] [-subscribers 3] [-rate 20] [-sample-every 30s]
 //
 // Modes (-mode):
 //
@@ -24,6 +26,11 @@
 //   - fanout: -events async events of a handler sleeping -sleep, invoked
 //     together; how long after its invoke each handler began, against one
 //     cold start alone (fanout.go).
+//   - soak: for -duration, -events printing events running at all times
+//     (-lines-per-sec in total, each -event-duration long), -subscribers
+//     following the live log, -rate no-op async invokes per second; every
+//     -sample-every the emulator's RSS, the store's size, the accept latency;
+//     at the end, whether every subscriber got every line (soak.go).
 //
 // -front lambda POSTs /2015-03-31/functions/{name}/invocations with
 // X-Amz-Invocation-Type: Event, SigV4-signed with -credentials
@@ -101,6 +108,10 @@ type options struct {
 	noopRuntime  string
 	overheadOnly bool
 
+	// soak
+	eventDuration time.Duration
+	sampleEvery   time.Duration
+
 	// list
 	seed     int
 	stateDir string
@@ -110,7 +121,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:9770", "the emulator's base `URL` (loopback only)")
-	flag.StringVar(&o.mode, "mode", "accept", "accept | tail | running | list | fanout")
+	flag.StringVar(&o.mode, "mode", "accept", "accept | tail | running | list | fanout | soak")
 	flag.BoolVar(&o.jsonOut, "json", false, "print one JSON object on stdout (the summary goes to stderr)")
 	flag.IntVar(&o.pid, "pid", 0, "the emulator's `PID` (default: the process listening on -url's port)")
 	flag.StringVar(&o.function, "function", "", "function name (default bench-<mode>)")
@@ -144,9 +155,21 @@ func main() {
 	flag.StringVar(&o.noopRuntime, "noop-runtime", "node", "running: runtime of the no-op handler for the warm-invoke overhead: node, python or provided")
 	flag.BoolVar(&o.overheadOnly, "overhead-only", false, "running: only measure the warm-invoke overhead (same as -events 0)")
 	flag.IntVar(&o.seed, "seed", 0, "list: insert `N` events directly into -state-dir (the emulator must not be running on it) and exit")
-	flag.StringVar(&o.stateDir, "state-dir", "", "list -seed: the emulator's state directory")
+	flag.StringVar(&o.stateDir, "state-dir", "", "list -seed, soak: the emulator's state directory")
 	flag.IntVar(&o.queries, "queries", 20, "list: timed repetitions of each query")
+	flag.DurationVar(&o.eventDuration, "event-duration", time.Minute, "soak: how long each printing event runs")
+	flag.DurationVar(&o.sampleEvery, "sample-every", 30*time.Second, "soak: how often to sample RSS, store size and accept latency")
 	flag.Parse()
+	if o.mode == "soak" {
+		// soak's own defaults for the flags it shares with other modes.
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]string{"events": "10", "subscribers": "3", "lines-per-sec": "5000", "rate": "20", "duration": "30m"} {
+			if !set[name] {
+				flag.Set(name, v)
+			}
+		}
+	}
 	if o.function == "" {
 		o.function = "bench-" + o.mode
 		if o.mode == "running" {
@@ -219,6 +242,8 @@ func run(ctx context.Context, o *options, res *result) error {
 		return b.list(ctx, res)
 	case "fanout":
 		return b.fanout(ctx, res)
+	case "soak":
+		return b.soak(ctx, res)
 	}
-	return fmt.Errorf("unknown -mode %q (accept, tail, running, list, fanout)", o.mode)
+	return fmt.Errorf("unknown -mode %q (accept, tail, running, list, fanout, soak)", o.mode)
 }
