@@ -142,7 +142,7 @@ func (e *Engine) keepBudget(ctx context.Context) error {
 	if budget <= 0 {
 		return nil
 	}
-	size, err := e.store.Size()
+	size, err := e.store.Size(ctx)
 	if err != nil || size <= budget {
 		return err
 	}
@@ -150,7 +150,19 @@ func (e *Engine) keepBudget(ctx context.Context) error {
 	var deleted int
 	var oldest time.Time
 	for size > low {
-		due, err := e.store.OldestFinished(ctx, pruneBatch)
+		// As many of the oldest as should bring the size down, by the
+		// average event's share of it (what is freed shows only after each
+		// step's Reclaim).
+		events, err := e.store.EventCount(ctx)
+		if err != nil {
+			return err
+		}
+		n := pruneBatch
+		if events > 0 {
+			avg := max(size/int64(events), 1)
+			n = int(min(max((size-low+avg-1)/avg, 1), pruneBatch))
+		}
+		due, err := e.store.OldestFinished(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -162,15 +174,15 @@ func (e *Engine) keepBudget(ctx context.Context) error {
 		if oldest.IsZero() {
 			oldest = due[0].EndedAt
 		}
-		n, err := e.store.PruneEvents(ctx, ids(due))
+		pruned, err := e.store.PruneEvents(ctx, ids(due))
 		if err != nil {
 			return err
 		}
-		deleted += n
+		deleted += pruned
 		if _, err := e.store.Reclaim(ctx); err != nil {
 			return err
 		}
-		if size, err = e.store.Size(); err != nil {
+		if size, err = e.store.Size(ctx); err != nil {
 			return err
 		}
 	}

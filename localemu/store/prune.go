@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -101,6 +100,15 @@ func (s *Store) ExpiredEvents(ctx context.Context, fn string, cutoff time.Time, 
 func (s *Store) OldestFinished(ctx context.Context, limit int) ([]Finished, error) {
 	return s.finished(ctx, `SELECT request_id, function, ended_at FROM events INDEXED BY events_status_created
 		WHERE status IN `+terminalIn()+` ORDER BY created_at LIMIT ?`, limit)
+}
+
+// EventCount is the number of stored events.
+func (s *Store) EventCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, dbErr(s.path, "count events", err)
+	}
+	return n, nil
 }
 
 // EventFunctions are the names of the functions that have stored events,
@@ -228,15 +236,18 @@ func (s *Store) PruneLogs(ctx context.Context, cutoff time.Time) (int, error) {
 	return total, nil
 }
 
-// Size is the size of the database file. Its write-ahead log beside it
-// holds the latest writes until they are copied into the file; the log is
-// cut back to 64 MiB (journal_size_limit) each time it starts over.
-func (s *Store) Size() (int64, error) {
-	fi, err := os.Stat(s.path)
-	if err != nil {
-		return 0, fmt.Errorf("state database %s: size: %w", s.path, err)
+// Size is the size of the database: its pages, whether they are in the
+// file yet or still in the write-ahead log beside it (which is emptied past
+// walLimit). Reclaim and the next checkpoint bring the file to this size.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var pages, pageSize int64
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return 0, dbErr(s.path, "size", err)
 	}
-	return fi.Size(), nil
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return 0, dbErr(s.path, "size", err)
+	}
+	return pages * pageSize, nil
 }
 
 // Reclaim gives the database's free pages back to the file system, at most
@@ -273,3 +284,4 @@ func (s *Store) Reclaim(ctx context.Context) (int64, error) {
 		}
 	}
 }
+
