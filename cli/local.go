@@ -386,11 +386,10 @@ func dev(ctx context.Context, o *devOptions, svc *spec.Service, em *emulator, in
 		fmt.Fprintln(o.IO.Out, inv.RequestID)
 		fmt.Fprintf(o.IO.Err, "Invoked %s asynchronously: RequestId %s\n", invokeFn.Name, inv.RequestID)
 		if o.Exit {
+			// The emulator ends the stream once the event has ended and
+			// every line of it was sent.
 			q.Function, q.RequestID = invokeFn.DeployedName, inv.RequestID
-			tctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			go adapters.StopWhenFinished(tctx, cancel, p, invokeFn.DeployedName, inv.RequestID, adapters.LingerLocal)
-			if err := streamLogs(tctx, p, q, o.Globals, o.IO.Err); err != nil {
+			if err := streamLogs(ctx, p, q, o.Globals, o.IO.Err); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {

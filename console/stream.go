@@ -14,9 +14,10 @@ import (
 
 // logStream sends an event's log as Server-Sent Events, from its first line
 // (or after Last-Event-ID, when the browser reconnects), as the provider's
-// live tail yields it, and ends once the event has ended — after
-// adapters.StopWhenFinished's linger for the last lines — with an "end"
-// event carrying its status. Lines are JSON in "line" events; the page
+// live tail yields it, and ends once the event has ended — when the
+// provider's stream ends (the emulator's, with the event's last line) or
+// after adapters.StopWhenFinished's linger for the last lines (a cloud's) —
+// with an "end" event carrying its status. Lines are JSON in "line" events; the page
 // writes their text as text.
 func (c *Console) logStream(w http.ResponseWriter, r *http.Request) {
 	src, err := c.opts.Source(r)
@@ -77,6 +78,14 @@ func (c *Console) logStream(w http.ResponseWriter, r *http.Request) {
 	if !send(": log of %s\nretry: 1000\n\n", id) {
 		return
 	}
+	end := func() {
+		ev, err := p.Event(r.Context(), fn.Name, id)
+		status := "ENDED"
+		if err == nil {
+			status = string(ev.Status)
+		}
+		send("event: end\ndata: %s\n\n", status)
+	}
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {
@@ -91,15 +100,16 @@ func (c *Console) logStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-finished:
-			ev, err := p.Event(r.Context(), fn.Name, id)
-			status := "ENDED"
-			if err == nil {
-				status = string(ev.Status)
-			}
-			send("event: end\ndata: %s\n\n", status)
+			end()
 			return
 		case err := <-errc:
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+			if errors.Is(err, io.EOF) {
+				// A FollowEnder's stream (the emulator's) ends once the
+				// event has ended and every line of it was sent.
+				end()
+				return
+			}
+			if ctx.Err() == nil {
 				c.opts.Logger.Warn("console log stream", "function", fn.Name, "requestId", id, "error", err)
 				send("event: failed\ndata: %s\n\n", oneField(err.Error()))
 			}

@@ -828,6 +828,13 @@ func (e *Engine) Logs(ctx context.Context, q store.LogQuery) ([]store.LogLine, e
 	return e.store.Logs(ctx, q)
 }
 
+// LastLogSeq is the number of the last log line written.
+func (e *Engine) LastLogSeq() int64 {
+	e.logs.mu.Lock()
+	defer e.logs.mu.Unlock()
+	return e.logs.lastSeq
+}
+
 // SubscribeLogs follows the log from after (a sequence number; 0 = from the
 // start of what is kept, -1 = only new lines).
 func (e *Engine) SubscribeLogs(f LogFilter, after int64) *Subscription {

@@ -314,6 +314,11 @@ type sseStream struct {
 func (s *sseStream) connect(ctx context.Context) error {
 	v := logValues(s.q)
 	v.Del("after")
+	if s.q.RequestID != "" {
+		// The emulator ends the stream itself once the event has ended and
+		// all its lines were sent, however far behind this reader is.
+		v.Set("until", "end")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.p.base+"/v1/logs/stream?"+v.Encode(), nil)
 	if err != nil {
 		return err
@@ -342,6 +347,9 @@ func (s *sseStream) Next(ctx context.Context) (adapters.LogLine, error) {
 		if err == nil {
 			return line, nil
 		}
+		if errors.Is(err, errStreamEnd) {
+			return adapters.LogLine{}, io.EOF
+		}
 		if ctx.Err() != nil {
 			return adapters.LogLine{}, ctx.Err()
 		}
@@ -357,8 +365,18 @@ func (s *sseStream) Next(ctx context.Context) (adapters.LogLine, error) {
 	}
 }
 
+var _ adapters.FollowEnder = (*Provider)(nil)
+
+// EndsFollowedEvent: the emulator's stream of one event ends (io.EOF) once
+// the event has ended and every line of it was sent (until=end).
+func (p *Provider) EndsFollowedEvent() bool { return true }
+
+// errStreamEnd is the stream's "end" event: the followed event has ended
+// and every line of it was sent.
+var errStreamEnd = errors.New("local: the followed event has ended")
+
 func (s *sseStream) readEvent() (adapters.LogLine, error) {
-	var id, data string
+	var id, data, kind string
 	for {
 		raw, err := s.rd.ReadString('\n')
 		if err != nil {
@@ -367,6 +385,9 @@ func (s *sseStream) readEvent() (adapters.LogLine, error) {
 		raw = strings.TrimRight(raw, "\r\n")
 		switch {
 		case raw == "":
+			if kind == "end" {
+				return adapters.LogLine{}, errStreamEnd
+			}
 			if data == "" {
 				continue
 			}
@@ -380,6 +401,8 @@ func (s *sseStream) readEvent() (adapters.LogLine, error) {
 			return logLineOf(l), nil
 		case strings.HasPrefix(raw, "id:"):
 			id = strings.TrimSpace(raw[3:])
+		case strings.HasPrefix(raw, "event:"):
+			kind = strings.TrimSpace(raw[6:])
 		case strings.HasPrefix(raw, "data:"):
 			data += strings.TrimPrefix(raw[5:], " ")
 		}

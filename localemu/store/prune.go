@@ -284,4 +284,3 @@ func (s *Store) Reclaim(ctx context.Context) (int64, error) {
 		}
 	}
 }
-

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncfn/asyncfn/event"
@@ -379,18 +380,70 @@ func (s *Front) logStream(ctx context.Context, r *http.Request) (stream, error) 
 	if r.URL.Query().Get("after") == "" && r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("from") == "now" {
 		after = -1
 	}
+	untilEnd := false
+	switch u := r.URL.Query().Get("until"); u {
+	case "":
+	case "end":
+		if f.RequestID == "" {
+			return nil, badRequest("InvalidParameter", "until=end follows one event: it needs requestId")
+		}
+		untilEnd = true
+	default:
+		return nil, badRequest("InvalidParameter", "until=%q: the one value is end", u)
+	}
 	return func(ctx context.Context, w io.Writer, flush func()) {
 		sub := s.engine.SubscribeLogs(f, after)
 		defer sub.Close()
 		fmt.Fprintf(w, ": asyncfn log stream after %d\n\n", sub.Cursor())
 		flush()
+		// With until=end the stream ends once the event has ended and every
+		// line it wrote has been sent, however far behind the client is:
+		// every line of an event is numbered before the event ends, so they
+		// are the lines up to the last number when its end is seen.
+		var ended atomic.Bool
+		var endSeq atomic.Int64
+		var endStatus event.Status
+		endCtx, endNow := context.WithCancel(ctx)
+		defer endNow()
+		if untilEnd {
+			go func() {
+				ev, err := s.engine.Wait(endCtx, f.RequestID)
+				if err != nil && ctx.Err() != nil {
+					return
+				}
+				endStatus = ev.Status // read only after ended is set
+				endSeq.Store(s.engine.LastLogSeq())
+				ended.Store(true)
+				endNow()
+			}()
+		}
 		for {
-			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			if ended.Load() && sub.Cursor() >= endSeq.Load() {
+				b, _ := json.Marshal(map[string]any{"requestId": f.RequestID, "status": endStatus})
+				fmt.Fprintf(w, "event: end\ndata: %s\n\n", b)
+				flush()
+				return
+			}
+			// Until the event ends, its end wakes the wait; after, only
+			// lines of other events may be left to skip.
+			base, wait := ctx, 15*time.Second
+			if untilEnd {
+				base = endCtx
+				if ended.Load() {
+					base, wait = ctx, 100*time.Millisecond
+				}
+			}
+			wctx, cancel := context.WithTimeout(base, wait)
 			lines, err := sub.Next(wctx, 512)
 			cancel()
 			switch {
 			case err == nil:
-			case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			case ctx.Err() != nil:
+				return
+			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+				if untilEnd && ended.Load() {
+					continue
+				}
 				if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
 					return
 				}
