@@ -18,10 +18,10 @@ import (
 // the writer keeps serving accepts between them.
 const (
 	// deleteBatch is the most log rows one transaction deletes.
-	deleteBatch = 20000
+	deleteBatch = 5000
 	// reclaimPages is the most free pages one transaction returns to the
-	// file system (4 MiB at SQLite's default 4 KiB pages).
-	reclaimPages = 1024
+	// file system (1 MiB at SQLite's default 4 KiB pages).
+	reclaimPages = 256
 )
 
 // Elision replaces a stretch of one attempt's stored output with one marker
