@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -102,14 +101,6 @@ func runConsole(ctx context.Context, o *consoleOptions) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler: server.Guard(c, server.GuardOptions{What: "console", AllowedHosts: o.AllowHosts, AllowFlag: "--allow-host NAME",
-			WriteTimeout: server.DefaultWriteTimeout, Refuse: c.Refuse}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second, // the largest request is an invoke's payload
-		IdleTimeout:       server.DefaultIdleTimeout,
-		MaxHeaderBytes:    front.ServerMaxHeaderBytes,
-	}
 	url := "http://" + ln.Addr().String() + "/"
 	if o.JSON() {
 		if err := writeJSONOut(o.IO.Out, map[string]string{"url": url}); err != nil {
@@ -122,21 +113,7 @@ func runConsole(ctx context.Context, o *consoleOptions) error {
 	if o.ready != nil {
 		o.ready(url)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = hs.Shutdown(sctx)
-	hs.Close() // ends the log streams
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return server.ServeGuarded(ctx, ln, c, server.GuardOptions{What: "console", AllowedHosts: o.AllowHosts, AllowFlag: "--allow-host NAME", Refuse: c.Refuse})
 }
 
 // providerName is what the console's title calls the provider.

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -331,5 +335,177 @@ func TestConsoleCommand(t *testing.T) {
 	r := cliEnv(t, em.url, env, "console", "--addr", "0.0.0.0:0")
 	if r.code != 2 || !strings.Contains(r.stderr, "not a loopback address") {
 		t.Errorf("console --addr 0.0.0.0:0: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// startConsole runs `asyncfn console` with args and env until the test
+// ends, and returns its URL.
+func startConsole(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, append(args, "console", "--addr", freePort(t), "--refresh", "300ms")...)
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://127.0.0.1:") {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		t.Fatalf("asyncfn console printed %q (%v); stderr:\n%s", line, err, stderr.String())
+	}
+	return strings.TrimSpace(line)
+}
+
+// consoleClient is a browser's part in HTTP: a cookie jar, no redirects followed.
+type consoleClient struct {
+	t    *testing.T
+	http *http.Client
+	base string
+}
+
+func newConsoleClient(t *testing.T, base string) *consoleClient {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &consoleClient{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *consoleClient) send(method, path string, form url.Values) (int, http.Header, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(c.base, "/")+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+var consoleTokenRE = regexp.MustCompile(`name="token" value="([^"]+)"`)
+
+// invoke submits a function's invoke form and returns the new RequestId.
+func (c *consoleClient) invoke(fn, payload string) string {
+	c.t.Helper()
+	_, _, page := c.send(http.MethodGet, "/f/"+fn, nil)
+	m := consoleTokenRE.FindStringSubmatch(page)
+	if m == nil {
+		c.t.Fatalf("the events view of %s has no invoke form:\n%s", fn, page)
+	}
+	code, hdr, body := c.send(http.MethodPost, "/f/"+fn+"/invoke", url.Values{"token": {m[1]}, "payload": {payload}})
+	loc := hdr.Get("Location")
+	if code != http.StatusSeeOther || !strings.HasSuffix(loc, "?invoked=1") {
+		c.t.Fatalf("invoke of %s answered %d %q:\n%s", fn, code, loc, body)
+	}
+	return strings.TrimSuffix(loc[strings.LastIndex(loc, "/")+1:], "?invoked=1")
+}
+
+// waitStatus polls the event's JSON, as its page does, until want.
+func (c *consoleClient) waitStatus(fn, id, want string) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var body string
+	for time.Now().Before(deadline) {
+		var code int
+		code, _, body = c.send(http.MethodGet, "/api/f/"+fn+"/e/"+id, nil)
+		if code == 200 && strings.Contains(body, `"status":"`+want+`"`) {
+			return
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	c.t.Fatalf("event %s of %s never showed %s: %s", id, fn, want, body)
+}
+
+// TestConsoleThroughTheCloudAdapters serves `asyncfn console` through the
+// Lambda adapter (AWS SDK) and the SCF adapter (Tencent Cloud SDK), each
+// pointed with --endpoint at the emulator's cloud front: the same views and
+// actions as on the emulator, and a cloud's refusal shown as such.
+func TestConsoleThroughTheCloudAdapters(t *testing.T) {
+	needNode(t)
+	emu := startEmulator(t)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := awsEnv("TENCENTCLOUD_SECRET_ID=x", "TENCENTCLOUD_SECRET_KEY=x")
+	for _, tc := range []struct {
+		provider, file, title string
+		settings              []string
+	}{
+		{"aws", filepath.Join(root, "example", "aws", "serverless.yml"), "asyncfn-example-aws (aws)", []string{"<dt>Retries</dt><dd>1</dd>", "<dt>On success</dt><dd>asyncfn-example-aws-dev-notify</dd>"}},
+		{"tencent", filepath.Join(root, "serverless.yml.example"), "asyncfn-example (tencent)", []string{"<dt>Async mode</dt><dd>on</dd>", "<dt>Retries</dt><dd>0</dd>"}},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			args := []string{"-c", tc.file, "--endpoint", emu}
+			mustRun(t, env, append(args, "deploy")...)
+			c := newConsoleClient(t, startConsole(t, env, args...))
+			fn := map[string]string{"aws": "asyncfn-example-aws-dev-transcode", "tencent": exampleTranscode}[tc.provider]
+
+			_, _, fns := c.send(http.MethodGet, "/", nil)
+			for _, want := range append(tc.settings, tc.title, fn, "(transcode)") {
+				if !strings.Contains(fns, want) {
+					t.Errorf("the functions view lacks %q", want)
+				}
+			}
+			id := c.invoke(fn, `{"frames": 2, "delayMs": 10}`)
+			c.waitStatus(fn, id, "SUCCEEDED")
+			code, hdr, log := c.send(http.MethodGet, "/api/f/"+fn+"/e/"+id+"/log", nil)
+			if code != 200 || hdr.Get("Content-Type") != "text/event-stream" || !strings.Contains(log, "transcode: frame 2/2") ||
+				!strings.Contains(log, "event: end\ndata: SUCCEEDED") {
+				t.Errorf("the event's log stream (%d):\n%s", code, log)
+			}
+			// SCF reports an async event's result; Lambda does not (its
+			// destinations get it).
+			if _, _, ev := c.send(http.MethodGet, "/f/"+fn+"/e/"+id, nil); !strings.Contains(ev, "SUCCEEDED") || (tc.provider == "tencent") != strings.Contains(ev, "1080p.mp4") {
+				t.Errorf("the event view lacks its status, or shows a result Lambda does not report:\n%s", ev)
+			}
+			if _, _, st := c.send(http.MethodGet, "/f/"+fn+"/stats", nil); strings.Count(st, `<svg class="chart"`) != 4 || !strings.Contains(st, "<title>SUCCEEDED: 1</title>") {
+				t.Errorf("the statistics view:\n%s", st)
+			}
+
+			long := c.invoke(fn, `{"frames": 300, "delayMs": 100}`)
+			c.waitStatus(fn, long, "RUNNING")
+			_, _, page := c.send(http.MethodGet, "/f/"+fn+"/e/"+long, nil)
+			m := consoleTokenRE.FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("the running event's view offers no terminate form:\n%s", page)
+			}
+			code, _, body := c.send(http.MethodPost, "/f/"+fn+"/e/"+long+"/terminate", url.Values{"token": {m[1]}, "grace": {"1"}})
+			switch tc.provider {
+			case "aws":
+				// No Lambda API stops a plain async invoke: the console
+				// says so, as events terminate does.
+				if code != http.StatusNotImplemented || !strings.Contains(body, "durableConfig") {
+					t.Errorf("terminate on Lambda answered %d:\n%s", code, body)
+				}
+			case "tencent":
+				if code != http.StatusSeeOther {
+					t.Fatalf("terminate on SCF answered %d:\n%s", code, body)
+				}
+				c.waitStatus(fn, long, "TERMINATED")
+			}
+		})
 	}
 }

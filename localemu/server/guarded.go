@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,8 +18,9 @@ type GuardOptions struct {
 	// that sets them, named in the refusal of another Host.
 	AllowedHosts []string
 	AllowFlag    string
-	// WriteTimeout bounds each write and flush of an answer (0: none).
-	WriteTimeout time.Duration
+	// ReadTimeout, IdleTimeout, WriteTimeout: as in Options (the same
+	// defaults; negative: none).
+	ReadTimeout, IdleTimeout, WriteTimeout time.Duration
 	// Refuse answers a refused request in the handler's own shape.
 	Refuse func(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string)
 }
@@ -27,10 +30,11 @@ type GuardOptions struct {
 // request — a Host that is not this machine's refused (DNS rebinding), a
 // browser request from another origin refused, oversize headers refused —
 // and a deadline on each write of the answer, so that a client that stops
-// reading is dropped. Answer it with an http.Server whose ReadHeaderTimeout,
-// ReadTimeout and IdleTimeout are set.
+// reading is dropped. ServeGuarded serves it with the rest of the
+// emulator's bounds on slow and idle clients.
 func Guard(h http.Handler, opts GuardOptions) http.Handler {
 	hosts := newHostGuard(opts.AllowedHosts)
+	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w, done := boundWrites(w, opts.WriteTimeout)
 		defer done()
@@ -44,4 +48,11 @@ func Guard(h http.Handler, opts GuardOptions) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// ServeGuarded answers on ln with Guard(h, opts) until ctx ends, bounding
+// slow and idle clients as the emulator does (opts' timeouts), then shuts
+// down as Server.Serve does.
+func ServeGuarded(ctx context.Context, ln net.Listener, h http.Handler, opts GuardOptions) error {
+	return serveHTTP(ctx, ln, Guard(h, opts), orDefault(opts.ReadTimeout, DefaultReadTimeout), orDefault(opts.IdleTimeout, DefaultIdleTimeout))
 }

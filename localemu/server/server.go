@@ -188,11 +188,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.opts.MaxConns > 0 {
 		ln = newLimitListener(ln, s.opts.MaxConns)
 	}
+	return serveHTTP(ctx, ln, s, s.opts.ReadTimeout, s.opts.IdleTimeout)
+}
+
+// serveHTTP answers on ln with h until ctx ends, then stops accepting
+// connections, gives those in flight 2 s, and closes the rest (long-lived
+// log streams). Reading a request is bounded by readTimeout, an idle
+// keep-alive connection by idleTimeout (0: none for either).
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, readTimeout, idleTimeout time.Duration) error {
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       s.opts.ReadTimeout,
-		IdleTimeout:       s.opts.IdleTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    front.ServerMaxHeaderBytes,
 	}
 	if hs.ReadTimeout > 0 && hs.ReadTimeout < hs.ReadHeaderTimeout {
