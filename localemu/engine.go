@@ -343,6 +343,10 @@ func (e *Engine) recover() error {
 			if err := e.store.PutAttempt(ctx, a); err != nil {
 				return fmt.Errorf("localemu: recover %s: %w", ev.RequestID, err)
 			}
+			// What it printed before the stop is bounded as if it had run on.
+			if err := e.logs.elideStored(ctx, ev.RequestID, ev.Attempts); err != nil {
+				e.log.Error("bounding the output of an interrupted attempt", "requestId", ev.RequestID, "err", err)
+			}
 			e.logs.append(store.LogLine{Function: ev.Function, RequestID: ev.RequestID, Attempt: ev.Attempts, Time: now,
 				Stream: "platform", Text: fmt.Sprintf("RESTART RequestId: %s attempt %d was interrupted by an emulator restart", ev.RequestID, ev.Attempts)})
 			if err := e.finishAttempt(&ev, outcome{status: event.Failed, errType: a.ErrorType, errMsg: a.ErrorMessage, ended: now}); err != nil {

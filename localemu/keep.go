@@ -177,6 +177,23 @@ func (h *logHub) trim(force bool) {
 	}
 }
 
+// elideStored bounds what the store kept of an attempt whose bookkeeping
+// was lost: one the emulator was stopped in the middle of.
+func (h *logHub) elideStored(ctx context.Context, requestID string, attempt int) error {
+	if !h.keep.bounded() {
+		return nil
+	}
+	h.flush()
+	m, err := h.store.Middle(ctx, requestID, attempt, h.keep.head, h.keep.tail)
+	if err != nil || m.Lines == 0 {
+		return err
+	}
+	o := &output{}
+	o.elided.lines, o.elided.bytes = m.Lines, m.Bytes
+	return h.store.ElideLogs(ctx, store.Elision{RequestID: requestID, Attempt: attempt, Marker: m.From, Through: m.Through,
+		Text: h.markerText(o)})
+}
+
 func (h *logHub) markerText(o *output) string {
 	return fmt.Sprintf("[asyncfn] %s lines (%s) of this attempt's output elided here: the emulator keeps the first %s and the last %s of each attempt's output (local start --log-keep)",
 		humanize.Comma(o.elided.lines), humanize.IBytes(uint64(o.elided.bytes)), humanize.IBytes(uint64(h.keep.head)), humanize.IBytes(uint64(h.keep.tail)))

@@ -217,3 +217,52 @@ func TestDiskBudgetDeletesOldestFinishedFirst(t *testing.T) {
 	}
 	t.Logf("database %d → %d bytes; %d oldest of %d finished events deleted", before, after, deleted, len(ids))
 }
+
+// An attempt the emulator was stopped in the middle of keeps, after the
+// restart, what a finished one keeps: its head, a marker, its tail.
+func TestRestartBoundsAnInterruptedAttemptsOutput(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	started := time.Now().Add(-time.Minute).UTC()
+	ev := store.Event{RequestID: "0d9e4a52-7c51-4f0e-9a57-3c2b1f0e0a02", Function: "f", InvokeType: event.InvokeEvent, Payload: []byte(`{}`),
+		Status: event.Running, Attempts: 1, CreatedAt: started, StartedAt: started}
+	if err := st.InsertEvent(ctx, &ev); err != nil {
+		t.Fatal(err)
+	}
+	const lines = 10000 // 100 bytes each with the newline: 1,000,000 bytes
+	var out []store.LogLine
+	for i := range lines {
+		out = append(out, store.LogLine{Seq: int64(i + 1), Function: "f", RequestID: ev.RequestID, Attempt: 1, Time: started,
+			Stream: "stdout", Text: fmt.Sprintf("%06d %s", i, strings.Repeat("z", 92))})
+	}
+	if err := st.AppendLogs(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, dir, Options{LogKeep: 20000}) // the first and the last 10,000 bytes: 100 lines each
+	defer closeEngine(t, e)
+	kept, err := e.Logs(ctx, store.LogQuery{RequestID: ev.RequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range kept {
+		if l.Stream == "stdout" {
+			got = append(got, l.Text[:6])
+		} else if strings.Contains(l.Text, "elided here") {
+			got = append(got, "marker")
+			if !strings.Contains(l.Text, "9,800 lines") {
+				t.Errorf("marker %q: want 9,800 lines elided", l.Text)
+			}
+		}
+	}
+	if len(got) != 201 || got[0] != "000000" || got[99] != "000099" || got[100] != "marker" || got[101] != "009900" || got[200] != "009999" {
+		t.Fatalf("kept %d lines: %v … %v", len(got), got[:min(3, len(got))], got[max(0, len(got)-3):])
+	}
+}

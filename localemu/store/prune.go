@@ -66,6 +66,39 @@ func (s *Store) ElideLogs(ctx context.Context, el Elision) error {
 	}
 }
 
+// Stretch is the part of one attempt's stored output between its first
+// head and its last tail bytes (platform lines not counted): the lines
+// From…Through, Lines of them, Bytes long (each line counted with its
+// newline). Lines is 0 when the output fits.
+type Stretch struct {
+	From, Through int64
+	Lines, Bytes  int64
+}
+
+// Middle finds the stretch of an attempt's stored output beyond its first
+// head and before its last tail bytes: what the log hub elides as it goes,
+// found afresh for an attempt whose bookkeeping was lost (the emulator
+// stopped while it ran).
+func (s *Store) Middle(ctx context.Context, requestID string, attempt int, head, tail int64) (Stretch, error) {
+	var m Stretch
+	var from, through, lines, bytes sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `WITH o AS (
+			SELECT seq, length(CAST(text AS BLOB)) + 1 AS n,
+				sum(length(CAST(text AS BLOB)) + 1) OVER (ORDER BY seq) AS upto
+			FROM logs WHERE request_id = ? AND attempt = ? AND stream != 'platform'),
+		t AS (SELECT max(upto) AS total FROM o)
+		SELECT min(seq), max(seq), count(*), sum(n) FROM o, t
+		WHERE o.upto > ? AND o.upto - o.n < t.total - ?`,
+		requestID, attempt, head, tail).Scan(&from, &through, &lines, &bytes)
+	if err != nil {
+		return m, dbErr(s.path, "measure an attempt's output", err)
+	}
+	if lines.Int64 > 0 {
+		m = Stretch{From: from.Int64, Through: through.Int64, Lines: lines.Int64, Bytes: bytes.Int64}
+	}
+	return m, nil
+}
+
 // Finished is an event that PruneEvents may delete.
 type Finished struct {
 	RequestID string
