@@ -433,3 +433,46 @@ func TestProxyAddressingAndPresignedURL(t *testing.T) {
 		t.Fatalf("presigned URL for another key: %d, want 403", resp.StatusCode)
 	}
 }
+
+// The Host guard admits a COS bucket host only on a COS-signed request,
+// and still refuses one a browser sends from another origin.
+func TestGuardAdmitsOnlySignedCOSHosts(t *testing.T) {
+	base, _ := emulator(t)
+	u, _ := url.Parse(base)
+	do := func(signed bool, host, origin string) (int, string, http.Header) {
+		req, _ := http.NewRequest(http.MethodHead, u.String()+"/", nil)
+		req.Host = host
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if signed {
+			cosv5.AddAuthorizationHeader(testID, testKey, "", req, cosv5.NewAuthTime(time.Minute))
+		}
+		if origin != "" {
+			req.Method = http.MethodGet // an error body to read
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	host := bucket + ".cos." + region + ".myqcloud.com"
+	if st, body, h := do(true, host, ""); st != http.StatusNotFound || body != "" || h.Get("x-cos-request-id") == "" {
+		t.Errorf("signed HEAD of a missing bucket: %d %q (request id %q), want 404 with no body and an x-cos-request-id", st, body, h.Get("x-cos-request-id"))
+	}
+	if st, _, _ := do(false, host, ""); st != http.StatusForbidden {
+		t.Errorf("unsigned request to a bucket host: %d, want 403", st)
+	}
+	if st, _, _ := do(true, "evil.example", ""); st != http.StatusForbidden {
+		t.Errorf("signed request to a foreign non-COS host: %d, want 403", st)
+	}
+	if st, _, _ := do(true, "media-1250000000.cos.ap-guangzhou.myqcloud.com.evil.example", ""); st != http.StatusForbidden {
+		t.Errorf("a COS-looking prefix of a foreign host: %d, want 403", st)
+	}
+	if st, body, _ := do(true, host, "http://evil.example"); st != http.StatusForbidden || !strings.Contains(body, "<Code>AccessDenied</Code>") {
+		t.Errorf("signed request from another origin: %d %s, want 403 AccessDenied in COS XML", st, body)
+	}
+}
