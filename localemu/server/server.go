@@ -1,5 +1,5 @@
 // Package server serves an engine's API fronts on one port: it composes the
-// wire protocols of localemu/front (native, scf, aws); refuses, before any
+// wire protocols of localemu/front (native, scf, aws, s3); refuses, before any
 // front reads a request, a Host that is not the emulator's (DNS rebinding),
 // a browser request from another origin, and oversize headers; bounds how
 // long a client may hold a connection and how many are served; and listens
@@ -20,6 +20,7 @@ import (
 	"github.com/asyncfn/asyncfn/localemu/front/aws"
 	"github.com/asyncfn/asyncfn/localemu/front/cos"
 	"github.com/asyncfn/asyncfn/localemu/front/native"
+	"github.com/asyncfn/asyncfn/localemu/front/s3"
 	"github.com/asyncfn/asyncfn/localemu/front/scf"
 )
 
@@ -106,10 +107,12 @@ func New(e *localemu.Engine, opts Options) *Server {
 		cos:    cosFront,
 		hosts:  newHostGuard(opts.AllowedHosts),
 		opts:   opts,
-		// COS claims its bucket hosts, AWS its versioned REST paths and
-		// X-Amz-Target requests, SCF the rest of POST /, and the native API
-		// everything else.
-		fronts: []front.Front{cosFront, aws.New(e, opts.Credentials, log), scf.New(e, opts.Credentials, log), native.New(e, opts.Credentials, log)},
+		// COS claims its bucket hosts, S3 what is signed for s3 (both serve
+		// what they claim whole: their keys are paths no mux pattern may
+		// clean, and S3's path-style paths overlap every other front's),
+		// AWS its versioned REST paths and X-Amz-Target requests, SCF the
+		// rest of POST /, and the native API everything else.
+		fronts: []front.Front{cosFront, s3.New(e, opts.Credentials, log), aws.New(e, opts.Credentials, log), scf.New(e, opts.Credentials, log), native.New(e, opts.Credentials, log)},
 		mux:    http.NewServeMux(),
 	}
 	for _, f := range s.fronts {
@@ -171,8 +174,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.claimant(r).Refuse(w, r, front.HeadersTooLarge, fmt.Sprintf("the request headers exceed %d bytes", front.MaxHeaderBytes))
 		return
 	}
-	if s.cos.Claims(r) { // COS is addressed by Host: its keys are paths no mux pattern may clean
-		s.cos.ServeHTTP(w, r)
+	if h, ok := s.claimant(r).(http.Handler); ok {
+		// COS and S3 serve what they claim themselves: COS is addressed by
+		// Host, S3 by its signature, and their keys are paths no mux
+		// pattern may clean.
+		h.ServeHTTP(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -32,6 +32,7 @@ import (
 	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu"
+	"github.com/asyncfn/asyncfn/localemu/front/sigv4"
 	"github.com/asyncfn/asyncfn/localemu/store"
 	"github.com/asyncfn/asyncfn/nativeapi"
 )
@@ -199,13 +200,13 @@ func (s *Front) awsHandler(h handler, shape wireShape, limit int64) http.Handler
 // receive authenticates a request and reads its body (see awsHandler).
 func (s *Front) receive(r *http.Request, limit int64, service, requestID string) (*awsCall, error) {
 	deny := func(err error) error {
-		var se *sigV4Error
+		var se *sigv4.Error
 		errors.As(err, &se)
 		return &awsError{status: http.StatusForbidden, code: se.Code, msg: se.Msg}
 	}
-	signed, err := checkSigV4Headers(r, s.creds, time.Now())
+	signed, err := sigv4.CheckHeaders(r, s.creds, time.Now(), sigv4.Options{})
 	if err == nil {
-		err = signed.checkScope(service)
+		err = signed.CheckScope(service)
 	}
 	if err != nil {
 		return nil, deny(err)
@@ -224,7 +225,7 @@ func (s *Front) receive(r *http.Request, limit int64, service, requestID string)
 	if int64(len(body)) > limit {
 		return nil, tooLarge()
 	}
-	if err := signed.verify(hash.Sum(nil), s.creds); err != nil {
+	if err := signed.Verify(hex.EncodeToString(hash.Sum(nil))); err != nil {
 		return nil, deny(err)
 	}
 	c := &awsCall{r: r, body: body, requestID: requestID, region: sigV4Region(r)}
