@@ -23,7 +23,7 @@ func TestHistogramCountsOnlyFinishedEventsThatRan(t *testing.T) {
 		{Status: event.Succeeded, Attempts: 1, DurationMs: 0},
 		{Status: event.Succeeded, Attempts: 1, DurationMs: 120},
 		{Status: event.Failed, Attempts: 2, DurationMs: 950},
-		{Status: event.Running, Attempts: 1, DurationMs: 5000},  // not finished
+		{Status: event.Running, Attempts: 1, DurationMs: 5000},   // not finished
 		{Status: event.Terminated, Attempts: 0, DurationMs: 900}, // never ran
 	}
 	bars := histogram(evs)

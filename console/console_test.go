@@ -204,6 +204,12 @@ func TestViewsRenderPayloadsResultsAndLogsAsText(t *testing.T) {
 		t.Errorf("log stream of a finished event:\n%s", log.body)
 	}
 
+	// A browser that reconnects (Last-Event-ID) gets the lines after it.
+	again := get(t, c, base+"api/f/fn-ok/e/"+okID+"/log", "Last-Event-ID", firstID(t, log.body))
+	if strings.Contains(again.body, "working on "+okID) || !strings.Contains(again.body, "\ndata: {") || !strings.Contains(again.body, "event: end") {
+		t.Errorf("the log stream after Last-Event-ID:\n%s", again.body)
+	}
+
 	// Statics are served with the same headers; the script never writes HTML.
 	js := get(t, c, base+"static/console.js")
 	checkHeaders(t, "console.js", js)
@@ -278,6 +284,10 @@ func TestEventsFilterAndPaging(t *testing.T) {
 	}
 	if p := get(t, c, base+"f/fn-ok/e/no-such-event"); p.status != 404 {
 		t.Errorf("an unknown event answered %d", p.status)
+	}
+	// Just invoked on a cloud that lists the event a moment later: shown as accepted.
+	if p := get(t, c, base+"f/fn-ok/e/not-listed-yet?invoked=1"); p.status != 200 || !strings.Contains(p.body, `class="status s-queued" aria-live="polite">QUEUED<`) {
+		t.Errorf("an event not listed yet after its invoke answered %d:\n%s", p.status, p.body)
 	}
 	if p := get(t, c, base+"api/f/fn-ok/events?status=nope"); p.status != 400 || !strings.Contains(p.body, `"message"`) {
 		t.Errorf("the API answered a bad filter %d %s", p.status, p.body)
@@ -455,4 +465,21 @@ func TestLogStreamFollowsARunningEventUntilItEnds(t *testing.T) {
 	if tail, err := io.ReadAll(rd); err != nil || strings.TrimSpace(string(tail)) != "" {
 		t.Errorf("the stream went on after its end event: %q (%v)", tail, err)
 	}
+}
+
+// firstID is the id of the first line of an event's log stream that
+// carries the function's own output (after START).
+func firstID(t *testing.T, stream string) string {
+	t.Helper()
+	for _, block := range strings.Split(stream, "\n\n") {
+		if strings.Contains(block, "working on") {
+			for _, l := range strings.Split(block, "\n") {
+				if id, ok := strings.CutPrefix(l, "id: "); ok {
+					return id
+				}
+			}
+		}
+	}
+	t.Fatalf("no line with an id in:\n%s", stream)
+	return ""
 }

@@ -599,7 +599,13 @@ func (c *Console) event(r *http.Request, src Source, d *pageData) (string, error
 		d.Notice = "Terminate was requested."
 	}
 	if d.Event, err = c.loadEvent(r.Context(), src.Provider(), fn.Name, id); err != nil {
-		return "", err
+		if !errors.Is(err, adapters.ErrNotFound) || !r.URL.Query().Has("invoked") {
+			return "", err
+		}
+		// Just accepted, and not listed yet (a cloud lists its events a
+		// moment later): the page shows it as accepted and updates.
+		d.Event = &eventView{eventRow: eventRow{RequestID: id, Status: event.Queued, Duration: "-"}, Function: fn.Name,
+			InvokeType: event.InvokeEvent, Timeline: []timelineItem{{"", "accepted: " + string(event.Queued)}}}
 	}
 	d.API = c.apiURL(c.eventURL(fn.Name, id))
 	d.LogURL = d.API + "/log"

@@ -65,7 +65,14 @@
 
   function eventView() {
     var status = document.getElementById('ev-status');
+    var following = false;
     every(body.dataset.api, function (ev) {
+      if (!following) {
+        // A cloud may list an event a moment after accepting it: its log
+        // is followed once the event is there.
+        following = true;
+        followLog();
+      }
       status.textContent = ev.status;
       status.className = 'status s-' + ev.status.toLowerCase();
       document.getElementById('ev-attempts').textContent = ev.attempts;
@@ -106,8 +113,11 @@
         return false; // a terminal event never changes again
       }
     });
-    followLog();
   }
+
+  // The log keeps its last maxLines lines: a four-hour job may print more
+  // than a page should hold.
+  var maxLines = 20000;
 
   function followLog() {
     var log = document.getElementById('log');
@@ -119,6 +129,10 @@
       var line = JSON.parse(m.data);
       log.appendChild(document.createTextNode(line.text + '\n'));
       n++;
+      if (n > maxLines) {
+        log.removeChild(log.firstChild);
+        state.textContent = 'Following the log live; showing its last ' + maxLines + ' of ' + n + ' lines.';
+      }
       log.scrollTop = log.scrollHeight;
     });
     es.addEventListener('end', function (m) {

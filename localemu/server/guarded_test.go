@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asyncfn/asyncfn/localemu/front"
 )
@@ -58,5 +61,49 @@ func TestGuardGivesAnotherListenerTheEmulatorsChecks(t *testing.T) {
 		if passed := reached > before; passed != (tc.status == 200) {
 			t.Errorf("%s: the handler ran: %v", tc.name, passed)
 		}
+	}
+}
+
+// TestServeGuardedDropsSlowClients: a client that never finishes its
+// headers is dropped after the read timeout, and the server stops when its
+// context ends.
+func TestServeGuardedDropsSlowClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeGuarded(ctx, ln, http.NotFoundHandler(), GuardOptions{What: "console", ReadTimeout: 300 * time.Millisecond,
+			Refuse: func(w http.ResponseWriter, r *http.Request, why front.Refusal, msg string) {
+				w.WriteHeader(why.Status())
+			}})
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("a client that never finished its headers was still connected after %s", time.Since(start))
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the slow client was dropped after %s, want about the 300 ms read timeout", took)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeGuarded returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeGuarded did not return after its context ended")
 	}
 }
