@@ -271,6 +271,12 @@ func statusOf(err error) int {
 	if errors.As(err, &ue) {
 		return http.StatusNotImplemented
 	}
+	// The provider refused the request itself (a payload over its limit,
+	// an event that has already ended): its status, not a gateway error.
+	var ae *adapters.APIError
+	if errors.As(err, &ae) && ae.HTTPStatus >= 400 && ae.HTTPStatus < 500 && ae.HTTPStatus != http.StatusUnauthorized && ae.HTTPStatus != http.StatusForbidden {
+		return ae.HTTPStatus
+	}
 	return http.StatusBadGateway
 }
 

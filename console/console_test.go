@@ -379,6 +379,15 @@ func TestInvokeFromTheConsole(t *testing.T) {
 	if bad := post(t, c, base+"f/fn-ok/invoke", url.Values{"token": {token}, "payload": {`{"a": `}}); bad.status != 400 || !strings.Contains(bad.body, "payload: not JSON") {
 		t.Errorf("a payload that is not JSON answered %d:\n%s", bad.status, bad.body)
 	}
+	// Over Lambda's 1 MB async limit: the emulator refuses it, and the console says so.
+	over := `{"a": "` + strings.Repeat("x", 1<<20) + `"}`
+	if p := post(t, c, base+"f/fn-ok/invoke", url.Values{"token": {token}, "payload": {over}}); p.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a payload over the async limit answered %d:\n%.500s", p.status, p.body)
+	}
+	// Terminating an event that has ended is a conflict, not a gateway error.
+	if p := post(t, c, base+"f/fn-ok/e/"+id+"/terminate", url.Values{"token": {token}}); p.status != http.StatusConflict {
+		t.Errorf("terminating an ended event answered %d:\n%.500s", p.status, p.body)
+	}
 	big := strings.Repeat("x", 4<<20)
 	if p := post(t, c, base+"f/fn-ok/invoke", url.Values{"payload": {big}, "token": {token}}); p.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 4 MB invoke answered %d", p.status)
