@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/adapters/local"
@@ -36,11 +37,26 @@ func (s *Service) Provider() adapters.Provider { return s.P }
 
 // emulatorSource is everything deployed to an emulator, through its native
 // API (adapters/local): the console at the emulator's /console/.
-type emulatorSource struct{ p *local.Provider }
+type emulatorSource struct {
+	p *local.Provider
 
-func (s emulatorSource) Provider() adapters.Provider { return s.p }
+	mu     sync.Mutex
+	fns    []Function
+	listed time.Time
+}
 
-func (s emulatorSource) Functions(ctx context.Context) ([]Function, error) {
+func (s *emulatorSource) Provider() adapters.Provider { return s.p }
+
+// functionsTTL is how long a listing of the emulator's functions is reused:
+// every poll of a page looks its function up, and a deploy shows within it.
+const functionsTTL = time.Second
+
+func (s *emulatorSource) Functions(ctx context.Context) ([]Function, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fns != nil && time.Since(s.listed) < functionsTTL {
+		return s.fns, nil
+	}
 	infos, err := s.p.Functions(ctx)
 	if err != nil {
 		return nil, err
@@ -49,6 +65,7 @@ func (s emulatorSource) Functions(ctx context.Context) ([]Function, error) {
 	for i, f := range infos {
 		out[i] = Function{Name: f.Name, Config: f.Config}
 	}
+	s.fns, s.listed = out, time.Now()
 	return out, nil
 }
 
@@ -59,7 +76,7 @@ func (s emulatorSource) Functions(ctx context.Context) ([]Function, error) {
 // the browser, too).
 func Emulator(creds *front.Credentials, opts Options) (*Console, error) {
 	var mu sync.Mutex
-	byAddr := map[string]emulatorSource{} // a provider per local address the emulator is reached on
+	byAddr := map[string]*emulatorSource{} // a provider per local address the emulator is reached on
 	opts.Prefix, opts.Credentials = "/console/", creds
 	if opts.Title == "" {
 		opts.Title = "local emulator"
@@ -82,7 +99,7 @@ func Emulator(creds *front.Credentials, opts Options) (*Console, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := emulatorSource{p: p}
+		s := &emulatorSource{p: p}
 		byAddr[addr.String()] = s
 		return s, nil
 	}

@@ -24,16 +24,18 @@
     return td;
   }
 
-  // getJSON fetches the page's API, then calls back after poll ms again.
+  // every fetches url every poll ms (one request at a time) and hands the
+  // JSON to onData, until onData returns false.
   function every(url, onData) {
     var stopped = false;
     function tick() {
       if (stopped) return;
+      var started = Date.now();
       fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) { if (data && onData(data) === false) stopped = true; })
         .catch(function () {})
-        .then(function () { if (!stopped) setTimeout(tick, poll); });
+        .then(function () { if (!stopped) setTimeout(tick, Math.max(0, poll - (Date.now() - started))); });
     }
     setTimeout(tick, poll);
   }
