@@ -42,11 +42,6 @@ const (
 	// the ARN patterns of the SDKs require).
 	awsAccountID     = "000000000000"
 	awsDefaultRegion = "us-east-1"
-	// codeBody bounds CreateFunction and UpdateFunctionCode: Lambda takes a
-	// zip of up to 50 MB through the API (Lambda quotas: "Deployment
-	// package (.zip file archive) size: 50 MB (zipped, for direct upload)"),
-	// base64 in JSON.
-	codeBody = 70 << 20
 	// smallBody bounds every other request but Invoke (whose bound is the
 	// synchronous payload limit): configuration, concurrency, executions,
 	// CloudWatch Logs queries.
@@ -70,7 +65,7 @@ const (
 // Register adds the Lambda REST and durable-execution routes.
 func (s *Front) Register(mux *http.ServeMux) {
 	h := func(f handler) http.HandlerFunc { return s.awsHandler(f, restShape, smallBody) }
-	code := func(f handler) http.HandlerFunc { return s.awsHandler(f, restShape, codeBody) }
+	code := func(f handler) http.HandlerFunc { return s.awsHandler(f, restShape, maxInlineRequest) }
 	mux.HandleFunc("POST /2015-03-31/functions", code(s.createFunction))
 	mux.HandleFunc("GET /2015-03-31/functions", h(s.listFunctions))
 	mux.HandleFunc("GET /2015-03-31/functions/{name}", h(s.getFunction))
@@ -79,6 +74,10 @@ func (s *Front) Register(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /2015-03-31/functions/{name}/configuration", h(s.updateConfiguration))
 	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", code(s.updateCode))
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.awsHandler(s.lambdaInvoke, restShape, nativeapi.MaxSyncPayload))
+	mux.HandleFunc("POST /2018-10-31/layers/{layer}/versions", code(s.publishLayerVersion))
+	mux.HandleFunc("GET /2018-10-31/layers/{layer}/versions", h(s.listLayerVersions))
+	mux.HandleFunc("GET /2018-10-31/layers/{layer}/versions/{version}", h(s.getLayerVersion))
+	mux.HandleFunc("DELETE /2018-10-31/layers/{layer}/versions/{version}", h(s.deleteLayerVersion))
 	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", h(s.putConcurrency))
 	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", h(s.deleteConcurrency))
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", h(s.getConcurrency))
@@ -212,6 +211,9 @@ func (s *Front) receive(r *http.Request, limit int64, service, requestID string)
 		return nil, deny(err)
 	}
 	tooLarge := func() error {
+		if limit == maxInlineRequest {
+			return inlineTooLarge(r)
+		}
 		return apiError(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "request must be smaller than %d bytes", limit+1)
 	}
 	if r.ContentLength > limit {
@@ -385,25 +387,26 @@ func aRN(region, name string) string {
 
 // lambdaFunction is Lambda's FunctionConfiguration on the wire.
 type lambdaFunction struct {
-	FunctionName     string         `json:"FunctionName"`
-	FunctionArn      string         `json:"FunctionArn"`
-	Runtime          string         `json:"Runtime"`
-	Role             string         `json:"Role"`
-	Handler          string         `json:"Handler"`
-	CodeSize         int64          `json:"CodeSize"`
-	Description      string         `json:"Description"`
-	Timeout          int            `json:"Timeout"`
-	MemorySize       int            `json:"MemorySize"`
-	LastModified     string         `json:"LastModified"`
-	CodeSha256       string         `json:"CodeSha256"`
-	Version          string         `json:"Version"`
-	Environment      *environment   `json:"Environment,omitempty"`
-	RevisionId       string         `json:"RevisionId"`
-	State            string         `json:"State"`
-	LastUpdateStatus string         `json:"LastUpdateStatus"`
-	PackageType      string         `json:"PackageType"`
-	Architectures    []string       `json:"Architectures"`
-	DurableConfig    *lambdaDurable `json:"DurableConfig,omitempty"`
+	FunctionName     string            `json:"FunctionName"`
+	FunctionArn      string            `json:"FunctionArn"`
+	Runtime          string            `json:"Runtime"`
+	Role             string            `json:"Role"`
+	Handler          string            `json:"Handler"`
+	CodeSize         int64             `json:"CodeSize"`
+	Description      string            `json:"Description"`
+	Timeout          int               `json:"Timeout"`
+	MemorySize       int               `json:"MemorySize"`
+	LastModified     string            `json:"LastModified"`
+	CodeSha256       string            `json:"CodeSha256"`
+	Version          string            `json:"Version"`
+	Environment      *environment      `json:"Environment,omitempty"`
+	RevisionId       string            `json:"RevisionId"`
+	State            string            `json:"State"`
+	LastUpdateStatus string            `json:"LastUpdateStatus"`
+	PackageType      string            `json:"PackageType"`
+	Architectures    []string          `json:"Architectures"`
+	DurableConfig    *lambdaDurable    `json:"DurableConfig,omitempty"`
+	Layers           []layerOfFunction `json:"Layers,omitempty"`
 }
 
 type environment struct {
@@ -452,15 +455,19 @@ type functionInput struct {
 	Environment   *environment   `json:"Environment"`
 	DurableConfig *lambdaDurable `json:"DurableConfig"`
 	PackageType   string         `json:"PackageType"`
-	Code          *struct {
-		ZipFile  []byte `json:"ZipFile"`
-		S3Bucket string `json:"S3Bucket"`
-		ImageUri string `json:"ImageUri"`
-	} `json:"Code"`
+	Code          *codeInput     `json:"Code"`
+	Layers        *[]string      `json:"Layers"`
 }
 
 // apply copies the fields that were given onto cfg.
-func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
+func (in *functionInput) apply(cfg *localemu.FunctionConfig) error {
+	if in.Layers != nil {
+		refs, err := layerRefs(*in.Layers)
+		if err != nil {
+			return err
+		}
+		cfg.Layers = refs
+	}
 	if in.Runtime != "" {
 		cfg.Runtime = in.Runtime
 	}
@@ -479,6 +486,7 @@ func (in *functionInput) apply(cfg *localemu.FunctionConfig) {
 	if in.Environment != nil {
 		cfg.Environment = in.Environment.Variables
 	}
+	return nil
 }
 
 // lambdaMemory checks a MemorySize as Lambda does (API reference,
@@ -524,8 +532,9 @@ func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) 
 	if in.Role == "" || !strings.HasPrefix(in.Role, "arn:") {
 		return answer{}, invalidValue("Role %q is not an IAM role ARN", in.Role)
 	}
-	if in.Code == nil || len(in.Code.ZipFile) == 0 {
-		return answer{}, invalidValue("Code.ZipFile is required: the emulator takes code as a zip (S3 and container images are not emulated)")
+	code, err := in.Code.code("Code")
+	if err != nil {
+		return answer{}, codeError(err)
 	}
 	if _, _, err := s.engine.Function(ctx, name); err == nil {
 		return answer{}, apiError(http.StatusConflict, "ResourceConflictException", "Function already exist: %s", name)
@@ -533,7 +542,9 @@ func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) 
 		return answer{}, err
 	}
 	cfg := localemu.FunctionConfig{Name: name, Provider: cloud.AWS, Region: c.region}
-	in.apply(&cfg)
+	if err := in.apply(&cfg); err != nil {
+		return answer{}, err
+	}
 	if err := lambdaMemory(in.MemorySize); err != nil {
 		return answer{}, err
 	}
@@ -544,11 +555,11 @@ func (s *Front) createFunction(ctx context.Context, c *awsCall) (answer, error) 
 		}
 		cfg.Async.Durable = d
 	}
-	f, err := s.engine.Deploy(ctx, cfg, in.Code.ZipFile)
+	f, err := s.engine.DeployCode(ctx, cfg, code)
 	if err != nil {
-		return answer{}, err
+		return answer{}, codeError(err)
 	}
-	return answer{status: http.StatusCreated, body: lambdaConfiguration(f, &cfg)}, nil
+	return answer{status: http.StatusCreated, body: s.configuration(ctx, f, &cfg)}, nil
 }
 
 // function loads the function the {name} label names; its error is the
@@ -595,7 +606,7 @@ func (s *Front) listFunctions(ctx context.Context, c *awsCall) (answer, error) {
 		if err != nil || cfg.Provider != cloud.AWS {
 			continue // Tencent functions are not Lambda functions
 		}
-		out.Functions = append(out.Functions, lambdaConfiguration(fns[i], cfg))
+		out.Functions = append(out.Functions, s.configuration(ctx, fns[i], cfg))
 		if len(out.Functions) == max && i+1 < len(fns) {
 			out.NextMarker = strconv.Itoa(i + 1)
 		}
@@ -609,7 +620,7 @@ func (s *Front) getFunction(ctx context.Context, c *awsCall) (answer, error) {
 		return answer{}, err
 	}
 	out := map[string]any{
-		"Configuration": lambdaConfiguration(f, cfg),
+		"Configuration": s.configuration(ctx, f, cfg),
 		"Code":          map[string]string{"RepositoryType": "S3", "Location": "http://" + c.r.Host + "/v1/functions/" + f.Name},
 	}
 	if cfg.ReservedConcurrency != nil {
@@ -623,7 +634,7 @@ func (s *Front) getConfiguration(ctx context.Context, c *awsCall) (answer, error
 	if err != nil {
 		return answer{}, err
 	}
-	return ok(lambdaConfiguration(f, cfg)), nil
+	return ok(s.configuration(ctx, f, cfg)), nil
 }
 
 func (s *Front) deleteFunction(ctx context.Context, c *awsCall) (answer, error) {
@@ -643,7 +654,9 @@ func (s *Front) updateConfiguration(ctx context.Context, c *awsCall) (answer, er
 	if err := c.decode(&in); err != nil {
 		return answer{}, err
 	}
-	in.apply(cfg)
+	if err := in.apply(cfg); err != nil {
+		return answer{}, err
+	}
 	if err := lambdaMemory(in.MemorySize); err != nil {
 		return answer{}, err
 	}
@@ -661,7 +674,7 @@ func (s *Front) updateConfiguration(ctx context.Context, c *awsCall) (answer, er
 		}
 		cfg.Async.Durable = d
 	}
-	return s.redeploy(ctx, cfg, nil)
+	return s.redeploy(ctx, cfg, localemu.Code{})
 }
 
 func (s *Front) updateCode(ctx context.Context, c *awsCall) (answer, error) {
@@ -669,25 +682,31 @@ func (s *Front) updateCode(ctx context.Context, c *awsCall) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	var in struct {
-		ZipFile []byte `json:"ZipFile"`
-	}
+	var in codeInput
 	if err := c.decode(&in); err != nil {
 		return answer{}, err
 	}
-	if len(in.ZipFile) == 0 {
-		return answer{}, invalidValue("ZipFile is required: the emulator takes code as a zip")
+	code, err := in.code("Code")
+	if err != nil {
+		return answer{}, codeError(err)
 	}
-	return s.redeploy(ctx, cfg, in.ZipFile)
+	return s.redeploy(ctx, cfg, code)
 }
 
-// redeploy stores cfg (and code, when not nil) and answers with the configuration.
-func (s *Front) redeploy(ctx context.Context, cfg *localemu.FunctionConfig, code []byte) (answer, error) {
-	f, err := s.engine.Deploy(ctx, *cfg, code)
+// redeploy stores cfg (and code, unless the zero Code) and answers with the configuration.
+func (s *Front) redeploy(ctx context.Context, cfg *localemu.FunctionConfig, code localemu.Code) (answer, error) {
+	f, err := s.engine.DeployCode(ctx, *cfg, code)
 	if err != nil {
-		return answer{}, err
+		return answer{}, codeError(err)
 	}
-	return ok(lambdaConfiguration(f, cfg)), nil
+	return ok(s.configuration(ctx, f, cfg)), nil
+}
+
+// configuration is lambdaConfiguration with the function's layers.
+func (s *Front) configuration(ctx context.Context, f store.Function, cfg *localemu.FunctionConfig) lambdaFunction {
+	out := lambdaConfiguration(f, cfg)
+	out.Layers = s.functionLayers(ctx, cfg)
+	return out
 }
 
 func (s *Front) putConcurrency(ctx context.Context, c *awsCall) (answer, error) {
