@@ -18,7 +18,25 @@ const DefaultAppID = "1250000000"
 // lowercase letters, digits and hyphens, 1-50 characters, not starting or
 // ending with a hyphen); the appid is digits; the region is COS's form
 // (lowercase letters, digits, hyphens: ap-guangzhou, ap-beijing-1).
-var hostForm = regexp.MustCompile(`^([a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?)-([0-9]{1,20})\.cos\.([a-z0-9-]{1,40})\.(?:myqcloud\.com|tencentcos\.cn)$`)
+var hostForm = regexp.MustCompile(`^(` + namePattern + `)-([0-9]{1,20})\.cos\.(` + regionPattern + `)\.(?:myqcloud\.com|tencentcos\.cn)$`)
+
+// namePattern is a bucket's own part, regionPattern a region.
+const (
+	namePattern   = `[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?`
+	regionPattern = `[a-z0-9-]{1,40}`
+)
+
+var (
+	nameRE   = regexp.MustCompile(`^` + namePattern + `$`)
+	regionRE = regexp.MustCompile(`^` + regionPattern + `$`)
+)
+
+// ValidName reports whether name is a bucket's own part (without -appid),
+// as SCF's CosBucketName takes it.
+func ValidName(name string) bool { return nameRE.MatchString(name) }
+
+// ValidRegion reports whether r has a COS region's form.
+func ValidRegion(r string) bool { return regionRE.MatchString(r) }
 
 // Bucket is a bucket as its Host names it.
 type Bucket struct {

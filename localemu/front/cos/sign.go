@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asyncfn/asyncfn/localemu/front"
+	"github.com/asyncfn/asyncfn/localemu/front/sigv4"
 )
 
 // COS's request signature, verified as COS computes it (COS API docs,
@@ -265,19 +266,5 @@ func formatHeaders(r *http.Request, signed []string) (string, *failure) {
 }
 
 // urlEncode is the SDK's safeURLEncode: RFC 3986 percent-encoding of all but
-// the unreserved characters (A-Z a-z 0-9 - _ . ~), upper-case hex.
-func urlEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
+// the unreserved characters, "/" included, as SigV4 encodes a query.
+func urlEncode(s string) string { return sigv4.Escape(s, true) }

@@ -72,9 +72,6 @@ func (s *Front) codeSource(field string, in *codeInput, zipFile *string) (locale
 	return localemu.Code{}, nil
 }
 
-// cosBucketName is the bucket's own part as SCF takes it (COS's name rule).
-var cosBucketName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$`)
-
 // cosCode names the object of a COS code source.
 func (s *Front) cosCode(field string, in *codeInput) (localemu.Code, error) {
 	name, key := str(in.CosBucketName), strings.TrimPrefix(str(in.CosObjectName), "/")
@@ -83,13 +80,13 @@ func (s *Front) cosCode(field string, in *codeInput) (localemu.Code, error) {
 	}
 	// A name given with its appid, as COS spells the bucket, is accepted too.
 	name = strings.TrimSuffix(name, "-"+cos.DefaultAppID)
-	if !cosBucketName.MatchString(name) {
+	if !cos.ValidName(name) {
 		return localemu.Code{}, apiErr("InvalidParameterValue.CosBucketName", "%s.CosBucketName %q is not a COS bucket name (lowercase letters, digits and -, without the -appid suffix)", field, name)
 	}
 	if key == "" {
 		return localemu.Code{}, apiErr("InvalidParameterValue.CosObjectName", "%s.CosObjectName is required with %s.CosBucketName", field, field)
 	}
-	if r := str(in.CosBucketRegion); r != "" && !regexp.MustCompile(`^[a-z0-9-]{1,40}$`).MatchString(r) {
+	if r := str(in.CosBucketRegion); r != "" && !cos.ValidRegion(r) {
 		return localemu.Code{}, apiErr("InvalidParameterValue.CosBucketRegion", "%s.CosBucketRegion %q is not a region such as ap-guangzhou", field, r)
 	}
 	return localemu.Code{Object: &localemu.ObjectRef{Bucket: name + "-" + cos.DefaultAppID, Key: key}}, nil
