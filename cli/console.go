@@ -32,8 +32,6 @@ type consoleOptions struct {
 	Addr       string
 	AllowHosts []string
 	Refresh    time.Duration
-	// ready, when set, gets the console's URL once it listens (tests).
-	ready func(url string)
 }
 
 func consoleCommand(g *Globals, io IO) *ucli.Command {
@@ -51,7 +49,8 @@ func consoleCommand(g *Globals, io IO) *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "addr", Value: defaultConsoleAddr, Usage: "listen on `HOST:PORT` (a loopback address)", Destination: &o.Addr},
 			&ucli.StringSliceFlag{Name: "allow-host", Usage: "also answer requests for Host `NAME` or NAME:PORT (a proxy's name; repeatable)"},
-			&ucli.DurationFlag{Name: "refresh", Usage: fmt.Sprintf("how often pages look for new events and statuses (`DUR`; default %s, %s on a cloud)", consoleRefreshLocal, consoleRefreshCloud), Destination: &o.Refresh},
+			&ucli.DurationFlag{Name: "refresh", Usage: "how often pages look for new events and statuses (`DUR`)",
+				DefaultText: fmt.Sprintf("%s, %s on a cloud", consoleRefreshLocal, consoleRefreshCloud), Destination: &o.Refresh},
 		},
 		Action: func(c *ucli.Context) error {
 			o.AllowHosts = c.StringSlice("allow-host")
@@ -110,9 +109,6 @@ func runConsole(ctx context.Context, o *consoleOptions) error {
 		fmt.Fprintln(o.IO.Out, url)
 	}
 	fmt.Fprintf(o.IO.Err, "asyncfn console: %s serves %s; Ctrl-C stops it\n", url, opts.Title)
-	if o.ready != nil {
-		o.ready(url)
-	}
 	return server.ServeGuarded(ctx, ln, c, server.GuardOptions{What: "console", AllowedHosts: o.AllowHosts, AllowFlag: "--allow-host NAME", Refuse: c.Refuse})
 }
 

@@ -426,6 +426,9 @@ func TestForeignHostsAndOriginsAreRefused(t *testing.T) {
 	em := start(t)
 	c := browser(t)
 	base := em.URL + "/console/"
+	if p := get(t, c, em.URL+"/console"); p.status/100 != 3 || p.header.Get("Location") != "/console/" {
+		t.Errorf("GET /console answered %d %q, want a redirect to /console/", p.status, p.header.Get("Location"))
+	}
 	if p := get(t, c, base, "Origin", "http://evil.example"); p.status != http.StatusForbidden {
 		t.Errorf("a cross-origin GET answered %d", p.status)
 	}
