@@ -392,6 +392,10 @@ func TestInvokeFromTheConsole(t *testing.T) {
 	if p := post(t, c, base+"f/fn-ok/invoke", url.Values{"payload": {big}, "token": {token}}); p.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 4 MB invoke answered %d", p.status)
 	}
+	// Without a session no body is read: refused as such, not as too large.
+	if p := post(t, &http.Client{Timeout: 10 * time.Second}, base+"f/fn-ok/invoke", url.Values{"payload": {big}, "token": {token}}); p.status != http.StatusForbidden {
+		t.Errorf("a 4 MB invoke without a session answered %d", p.status)
+	}
 	if p := post(t, c, base+"f/fn-ok/e/"+id+"/terminate", url.Values{"token": {token}, "grace": {"-3"}}); p.status != 400 || !strings.Contains(p.body, "grace &#34;-3&#34;") {
 		t.Errorf("a negative grace answered %d:\n%s", p.status, p.body)
 	}
