@@ -1,9 +1,12 @@
 package tencent_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -196,5 +199,70 @@ func TestSmallPackageInlineAndARNRefused(t *testing.T) {
 	var apiErr *adapters.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != "ResourceNotFound.LayerVersion" {
 		t.Errorf("an unknown layer version: %v, want ResourceNotFound.LayerVersion", err)
+	}
+}
+
+// storedZip is a zip of files stored without compression (quick to build
+// for size tests).
+func storedZip(t *testing.T, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// The bucket serverless.yml names (provider.deploymentBucket, here with its
+// appid) takes the package; a name that is not a COS bucket name is refused
+// naming the key. 16 MiB is just over the inline limit (15 MiB of zip).
+func TestConfiguredDeploymentBucket(t *testing.T) {
+	conformance.NeedNode(t)
+	emu := asyncfntest.Start(t)
+	blob := make([]byte, 16<<20)
+	if _, err := rand.Read(blob); err != nil {
+		t.Fatal(err)
+	}
+	zipped := storedZip(t, map[string][]byte{"index.js": []byte("exports.main_handler = async () => 'big ok';\n"), "blob.bin": blob})
+	sum := sha256.Sum256(zipped)
+	code := adapters.Artifact{Zip: zipped, SHA256: hex.EncodeToString(sum[:])}
+	fn := spec.Function{Name: "mid", DeployedName: "mid-fn", Handler: "index.main_handler", Runtime: "Nodejs16.13", MemorySize: 128, Timeout: 10}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	deploy := func(bucket string) (string, error) {
+		svc := &spec.Service{Name: "s", Region: "ap-shanghai", Dir: t.TempDir(), Provider: spec.Provider{Name: "tencent", DeploymentBucket: bucket}, Functions: []spec.Function{fn}}
+		progress := &syncBuffer{}
+		p, err := tencent.New(svc, tencent.Options{Endpoint: emu.URL, Getenv: conformance.NoEnv, Progress: progress})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Deploy(ctx, fn, code); err != nil {
+			return progress.String(), err
+		}
+		inv, err := p.Invoke(ctx, fn.DeployedName, []byte(`{}`), adapters.InvokeOptions{})
+		if err != nil || string(inv.Result) != `"big ok"` {
+			t.Fatalf("invoke: %+v %v", inv, err)
+		}
+		return progress.String(), nil
+	}
+	out, err := deploy("team-packages-1250000000")
+	if err != nil {
+		t.Fatalf("deploy into the configured bucket: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "created the COS deployment bucket team-packages-1250000000 in ap-shanghai") ||
+		!strings.Contains(out, "cos://team-packages-1250000000/asyncfn/s/mid-fn/") {
+		t.Errorf("progress:\n%s", out)
+	}
+	_, err = deploy("Team_Packages")
+	if err == nil || !strings.Contains(err.Error(), "provider.deploymentBucket") {
+		t.Errorf("an invalid bucket name: %v", err)
 	}
 }
