@@ -50,6 +50,9 @@ type Deployment struct {
 	State      string `json:"state"`
 	CodeSHA256 string `json:"codeSha256"`
 	Created    bool   `json:"created"` // false when an existing function was updated
+	// CodeObject is where the package was deployed from when it was too
+	// big to send inline (s3://bucket/key, cos://bucket/key); "" inline.
+	CodeObject string `json:"codeObject,omitempty"`
 }
 
 // InvokeOptions tune one invocation.

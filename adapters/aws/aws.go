@@ -34,6 +34,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/event"
@@ -60,6 +62,10 @@ type Provider struct {
 	svc      *spec.Service
 	lambda   *lambda.Client
 	logs     *cloudwatchlogs.Client
+	s3       *s3.Client  // packages over the inline limit (heavy.go)
+	sts      *sts.Client // the account, for the default deployment bucket
+	endpoint string      // Options.Endpoint
+	region   string
 	progress io.Writer
 	poll     time.Duration
 
@@ -69,6 +75,10 @@ type Provider struct {
 	// (from an invoke's answer or a list), by execution id, name and invoke
 	// request id: Lambda finds an execution by its whole ARN only.
 	arns map[string]string
+	// deployBucket is the deployment bucket once known; layers the
+	// version ARNs of the service's layers published in this run, by key.
+	deployBucket string
+	layers       map[string]string
 }
 
 var _ adapters.Provider = (*Provider)(nil)
@@ -123,7 +133,8 @@ func New(ctx context.Context, svc *spec.Service, opts Options) (*Provider, error
 	if err != nil {
 		return nil, fmt.Errorf("aws: load configuration: %w", err)
 	}
-	p := &Provider{svc: svc, progress: opts.Progress, poll: opts.PollInterval, fns: map[string]fnInfo{}, arns: map[string]string{}}
+	p := &Provider{svc: svc, progress: opts.Progress, poll: opts.PollInterval, fns: map[string]fnInfo{}, arns: map[string]string{},
+		endpoint: opts.Endpoint, region: region, layers: map[string]string{}}
 	if p.progress == nil {
 		p.progress = io.Discard
 	}
@@ -140,6 +151,14 @@ func New(ctx context.Context, svc *spec.Service, opts Options) (*Provider, error
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 	})
+	p.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opts.Endpoint != "" {
+			// The emulator serves S3 path-style on the same port.
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	p.sts = sts.NewFromConfig(cfg)
 	return p, nil
 }
 
@@ -303,12 +322,21 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		}
 	}
 	dep := adapters.Deployment{Function: name, Version: "$LATEST"}
+	layers, err := p.layerARNs(ctx, fn)
+	if err != nil {
+		return dep, err
+	}
+	staged, err := p.stage(ctx, "function", name, code.Zip)
+	if err != nil {
+		return dep, err
+	}
+	dep.CodeObject = staged.objectLocation
 	cur, err := p.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
 	switch {
 	case isNotFound(err):
 		fmt.Fprintf(p.progress, "aws: creating function %s\n", name)
 		in := &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: types.Runtime(fn.Runtime),
-			Handler: aws.String(fn.Handler), Code: &types.FunctionCode{ZipFile: code.Zip}, Description: aws.String(fn.Description),
+			Handler: aws.String(fn.Handler), Code: staged.functionCode(), Description: aws.String(fn.Description), Layers: layers,
 			Timeout: int32p(fn.Timeout), MemorySize: int32p(fn.MemorySize), Environment: env, DurableConfig: durable, PackageType: types.PackageTypeZip}
 		if err := p.retryRole(ctx, func() error { _, err := p.lambda.CreateFunction(ctx, in); return err }); err != nil {
 			return dep, apiError("CreateFunction "+name, err)
@@ -331,7 +359,7 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 				name, declared(durable != nil), p.file(), withOrWithout(was), fn.Name)
 		}
 		fmt.Fprintf(p.progress, "aws: updating code of %s\n", name)
-		if _, err := p.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: code.Zip}); err != nil {
+		if _, err := p.lambda.UpdateFunctionCode(ctx, staged.updateInput(name)); err != nil {
 			return dep, apiError("UpdateFunctionCode "+name, err)
 		}
 		if err := p.waitUpdated(ctx, name); err != nil {
@@ -340,7 +368,10 @@ func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.A
 		fmt.Fprintf(p.progress, "aws: updating configuration of %s\n", name)
 		in := &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: types.Runtime(fn.Runtime),
 			Handler: aws.String(fn.Handler), Description: aws.String(fn.Description), Timeout: int32p(fn.Timeout), MemorySize: int32p(fn.MemorySize),
-			Environment: env, DurableConfig: durable}
+			Environment: env, DurableConfig: durable, Layers: layers}
+		if layers == nil && cur.Configuration != nil && len(cur.Configuration.Layers) > 0 {
+			in.Layers = []string{} // removes layers dropped from serverless.yml
+		}
 		if env == nil {
 			in.Environment = &types.Environment{Variables: map[string]string{}} // removes variables dropped from serverless.yml
 		}
