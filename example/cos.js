@@ -42,6 +42,10 @@ function parse(uri) {
 
 function request(method, uri, body) {
   const { bucket, key } = parse(uri);
+  return send(method, bucket, key, uri, body);
+}
+
+function send(method, bucket, key, uri, body) {
   const env = process.env;
   const region = env.TENCENTCLOUD_REGION || 'ap-guangzhou';
   const host = `${bucket}.cos.${region}.myqcloud.com`;
@@ -80,5 +84,7 @@ function request(method, uri, body) {
 }
 
 exports.getObject = (uri) => request('GET', uri);
+// putBucket creates a bucket ("media-dev-1250000000") in TENCENTCLOUD_REGION.
+exports.putBucket = (bucket) => send('PUT', bucket, '', `cos://${bucket}`, '');
 exports.putObject = (uri, body) => request('PUT', uri, body);
 exports.parse = parse;
