@@ -88,18 +88,32 @@ func (c *Console) logStream(w http.ResponseWriter, r *http.Request) {
 	}
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
+	sendLine := func(l adapters.LogLine) bool {
+		b, _ := json.Marshal(struct {
+			Time   string `json:"time"`
+			Stream string `json:"stream,omitempty"`
+			Text   string `json:"text"`
+		}{l.Time.UTC().Format(timeLayout + ".000"), l.Stream, l.Text})
+		return send("id: %s\nevent: line\ndata: %s\n\n", oneField(l.Cursor), b)
+	}
 	for {
 		select {
 		case l := <-lines:
-			b, _ := json.Marshal(struct {
-				Time   string `json:"time"`
-				Stream string `json:"stream,omitempty"`
-				Text   string `json:"text"`
-			}{l.Time.UTC().Format(timeLayout + ".000"), l.Stream, l.Text})
-			if !send("id: %s\nevent: line\ndata: %s\n\n", oneField(l.Cursor), b) {
+			if !sendLine(l) {
 				return
 			}
 		case <-finished:
+			// A line read just as the linger ran out is still sent.
+			for drained := false; !drained; {
+				select {
+				case l := <-lines:
+					if !sendLine(l) {
+						return
+					}
+				case <-time.After(50 * time.Millisecond):
+					drained = true
+				}
+			}
 			end()
 			return
 		case err := <-errc:
