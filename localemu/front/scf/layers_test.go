@@ -293,3 +293,49 @@ func TestUnzippedLimitWithLayers(t *testing.T) {
 		t.Fatalf("550 MiB unzipped with the layer: %v, want InvalidParameterValue.Code", err)
 	}
 }
+
+// UpdateFunctionConfiguration replaces the bound layers; an unknown
+// version there is refused as at creation and changes nothing.
+func TestUpdateConfigurationBindsLayers(t *testing.T) {
+	c, _ := layerServer(t)
+	publishLayer(t, c, "tools", zipTree(t, map[string]string{"bin/x*": "#!/bin/sh\n"}))
+	req := scf.NewCreateFunctionRequest()
+	req.FunctionName, req.Handler, req.Runtime = ptr("rebind"), ptr("index.main_handler"), ptr("Nodejs16.13")
+	req.Code = &scf.Code{ZipFile: ptr(base64.StdEncoding.EncodeToString(zipTree(t, map[string]string{"index.js": layeredHandler})))}
+	if _, err := c.CreateFunction(req); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(settleTime + 50*time.Millisecond)
+	layers := func() []string {
+		get := scf.NewGetFunctionRequest()
+		get.FunctionName = ptr("rebind")
+		gf, err := c.GetFunction(get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range gf.Response.Layers {
+			out = append(out, *l.LayerName)
+		}
+		return out
+	}
+	if got := layers(); len(got) != 0 {
+		t.Fatalf("layers before binding: %v", got)
+	}
+	up := scf.NewUpdateFunctionConfigurationRequest()
+	up.FunctionName = ptr("rebind")
+	up.Layers = []*scf.LayerVersionSimple{{LayerName: ptr("tools"), LayerVersion: ptr(int64(7))}}
+	if _, err := c.UpdateFunctionConfiguration(up); sdkCode(t, err) != "ResourceNotFound.LayerVersion" {
+		t.Fatalf("binding an unknown version: %v", err)
+	}
+	if got := layers(); len(got) != 0 {
+		t.Fatalf("a refused update bound %v", got)
+	}
+	up.Layers[0].LayerVersion = ptr(int64(1))
+	if _, err := c.UpdateFunctionConfiguration(up); err != nil {
+		t.Fatalf("binding tools:1: %v", err)
+	}
+	if got := layers(); len(got) != 1 || got[0] != "tools" {
+		t.Fatalf("layers after binding: %v", got)
+	}
+}
