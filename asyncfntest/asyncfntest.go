@@ -79,15 +79,16 @@ func Start(t testing.TB, opts ...Option) *Emulator {
 		o(&cfg)
 	}
 	dir := t.TempDir()
-	eng, err := localemu.New(localemu.Options{StateDir: dir, MaxConcurrency: cfg.maxConcurrency, Backoff: cfg.backoff, Logger: cfg.logger})
-	if err != nil {
-		t.Fatalf("asyncfntest: start engine: %v", err)
-	}
 	// Loopback only, as the emulator itself listens by default.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		closeEngine(t, eng)
 		t.Fatalf("asyncfntest: listen: %v", err)
+	}
+	eng, err := localemu.New(localemu.Options{StateDir: dir, MaxConcurrency: cfg.maxConcurrency, Backoff: cfg.backoff, Logger: cfg.logger,
+		FunctionEnv: server.FunctionEnv("http://"+ln.Addr().String(), cfg.creds)})
+	if err != nil {
+		ln.Close()
+		t.Fatalf("asyncfntest: start engine: %v", err)
 	}
 	srv := server.New(eng, server.Options{Credentials: cfg.creds})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -191,7 +191,8 @@ func startEmulator(o *emulatorOptions, g *Globals, io IO) (*emulator, error) {
 		backoff = localemu.CloudBackoff
 	}
 	eo := localemu.Options{StateDir: dir, MaxConcurrency: o.MaxConcurrency, Backoff: backoff,
-		Logger: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		Logger:      slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		FunctionEnv: server.FunctionEnv("http://"+ln.Addr().String(), creds)}
 	if err := o.bounds(&eo); err != nil {
 		ln.Close()
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/asyncfn/asyncfn/artifact"
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/event"
 	"github.com/asyncfn/asyncfn/localemu/runtime"
 	"github.com/asyncfn/asyncfn/localemu/store"
@@ -72,6 +73,11 @@ type Options struct {
 	// and at most 10 s with a MaxStoreSize).
 	PruneInterval time.Duration
 	Logger        *slog.Logger
+	// FunctionEnv are variables every instance of a provider's functions
+	// gets under its own declared ones: the emulator's endpoints and
+	// credentials (server.FunctionEnv), so that a function's SDK reaches
+	// the emulator's object store as it would reach the cloud's.
+	FunctionEnv map[cloud.Provider]map[string]string
 
 	// elideAfter overrides the hub's elideAfter (tests).
 	elideAfter time.Duration
@@ -983,4 +989,21 @@ func (e *Engine) LogSubscribers() int {
 // window of start times, a page of them in one order, and how many match.
 func (e *Engine) ListAttempts(ctx context.Context, q store.AttemptQuery) ([]store.Attempt, int, error) {
 	return e.store.ListAttempts(ctx, q)
+}
+
+// instanceEnv is what an instance of cfg sees: the provider's FunctionEnv
+// under the function's declared variables.
+func (e *Engine) instanceEnv(cfg *FunctionConfig) map[string]string {
+	base := e.opts.FunctionEnv[cfg.Provider]
+	if len(base) == 0 {
+		return cfg.Environment
+	}
+	env := make(map[string]string, len(base)+len(cfg.Environment))
+	for k, v := range base {
+		env[k] = v
+	}
+	for k, v := range cfg.Environment {
+		env[k] = v
+	}
+	return env
 }

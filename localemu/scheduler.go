@@ -303,7 +303,7 @@ func (e *Engine) acquire(r *run, fs *fnState, cfg *FunctionConfig, version int, 
 		Timeout:  time.Duration(cfg.Timeout) * time.Second,
 		Region:   cfg.Region,
 		ARN:      functionARN(cfg),
-		Env:      cfg.Environment,
+		Env:      e.instanceEnv(cfg),
 		WorkDir:  filepath.Join(e.workDir, workDirName(cfg.Name)),
 		// The limit is enforced by sampling the process tree's resident memory.
 		MemoryLimitMB: cfg.MemorySize,

@@ -6,11 +6,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/asyncfn/asyncfn/adapters"
 	"github.com/asyncfn/asyncfn/adapters/aws"
@@ -139,5 +144,57 @@ exports.main = async () => ({ bin: execFileSync('greet').toString().trim(), mod:
 	}
 	if !strings.Contains(progress2.String(), "layer heavy-libs is unchanged (version 1)") || strings.Contains(progress2.String(), "publishing") {
 		t.Errorf("second deploy:\n%s", progress2)
+	}
+}
+
+// A function's own code reaches the emulator's S3 with its SDK as it
+// would reach S3 on Lambda: the emulator gives its functions
+// AWS_ENDPOINT_URL_S3 and credentials it accepts (server.FunctionEnv).
+func TestFunctionReachesTheEmulatorsS3(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil || exec.Command(py, "-c", "import boto3").Run() != nil {
+		t.Skip("python3 with boto3 is not installed")
+	}
+	ctx := context.Background()
+	url := conformance.StartEmulator(t)
+	svc := &spec.Service{Name: "heavy", Stage: "dev", Region: "eu-west-1", Provider: spec.Provider{Name: "aws"}, Dir: t.TempDir()}
+	p, progress := providerAt(t, url, svc)
+	sc := s3.NewFromConfig(awssdk.Config{Region: "eu-west-1", Credentials: awssdk.CredentialsProviderFunc(func(context.Context) (awssdk.Credentials, error) {
+		return awssdk.Credentials{AccessKeyID: "asyncfn-local", SecretAccessKey: "asyncfn-local"}, nil
+	})}, func(o *s3.Options) {
+		o.BaseEndpoint = awssdk.String(url)
+		o.UsePathStyle = true
+	})
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("handler.py")
+	w.Write([]byte(`import boto3
+def main(event, context):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="media", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="media", Key="in/clip.txt", Body=b"frames")
+    body = s3.get_object(Bucket="media", Key="in/clip.txt")["Body"].read()
+    s3.put_object(Bucket="media", Key="out/clip.txt", Body=body.upper())
+    return {"keys": [o["Key"] for o in s3.list_objects_v2(Bucket="media")["Contents"]]}
+`))
+	zw.Close()
+	fn := spec.Function{Name: "transcode", DeployedName: "heavy-dev-transcode", Handler: "handler.main", Runtime: "python3.12", MemorySize: 256, Timeout: 60}
+	if _, err := p.Deploy(ctx, fn, adapters.Artifact{Zip: buf.Bytes()}); err != nil {
+		t.Fatalf("deploy: %v\n%s", err, progress)
+	}
+	inv, err := p.Invoke(ctx, "heavy-dev-transcode", nil, adapters.InvokeOptions{LogTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(inv.Result), `"out/clip.txt"`) {
+		t.Fatalf("result %s %+v\n%s", inv.Result, inv.Error, inv.Log)
+	}
+	out, err := sc.GetObject(ctx, &s3.GetObjectInput{Bucket: awssdk.String("media"), Key: awssdk.String("out/clip.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	if string(got) != "FRAMES" {
+		t.Fatalf("the function wrote %q", got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/asyncfn/asyncfn/cloud"
 	"github.com/asyncfn/asyncfn/console"
 	"github.com/asyncfn/asyncfn/localemu"
 	"github.com/asyncfn/asyncfn/localemu/front"
@@ -252,4 +253,28 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return &namedListener{Listener: ln, host: host}, nil
+}
+
+// FunctionEnv is what the emulator at url gives its functions so that
+// their own SDKs reach it as they would reach the cloud (localemu.Options.FunctionEnv):
+// for AWS functions the S3 and Lambda endpoints (AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL_LAMBDA: the service-specific endpoint variables every
+// current AWS SDK reads) and credentials it accepts — its own when it has
+// them (Lambda gives a function its execution role's in the same
+// variables), else a placeholder the emulator takes. S3 is path-style:
+// boto3 uses path-style for an address endpoint by itself; other SDKs need
+// forcePathStyle / UsePathStyle.
+func FunctionEnv(url string, creds *front.Credentials) map[cloud.Provider]map[string]string {
+	id, key := "asyncfn-local", "asyncfn-local"
+	if creds != nil {
+		id, key = creds.ID, creds.Key
+	}
+	return map[cloud.Provider]map[string]string{
+		cloud.AWS: {
+			"AWS_ENDPOINT_URL_S3":     url,
+			"AWS_ENDPOINT_URL_LAMBDA": url,
+			"AWS_ACCESS_KEY_ID":       id,
+			"AWS_SECRET_ACCESS_KEY":   key,
+		},
+	}
 }

@@ -106,15 +106,15 @@ type Options struct {
 // Request is a request whose SigV4 headers (or query) have been checked:
 // what is left is the signature itself, which covers the payload hash.
 type Request struct {
-	r        *http.Request
-	opts     Options
-	scope    Scope
-	signed   []string
-	sig      string
-	amzDate  string
-	presign  bool
-	creds    *front.Credentials
-	key      []byte // the signing key, once derived
+	r       *http.Request
+	opts    Options
+	scope   Scope
+	signed  []string
+	sig     string
+	amzDate string
+	presign bool
+	creds   *front.Credentials
+	key     []byte // the signing key, once derived
 }
 
 // Region is the region the request was signed for ("" for a nil Request).
