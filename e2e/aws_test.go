@@ -144,6 +144,15 @@ func TestAWSExampleThroughCLI(t *testing.T) {
 		t.Fatalf("after its end: %+v %v", ev, err)
 	}
 
+	// transcode runs probe from the media-tools layer deploy published.
+	sync := run("invoke", "-f", "transcode", "-d", `{"frames": 1, "delayMs": 1}`, "-o", "json").stdout
+	if !strings.Contains(sync, `"file": "handler.js"`) || !strings.Contains(sync, `"sha256": "`) {
+		t.Errorf("transcode did not probe with the layer's binary: %s", sync)
+	}
+	if !strings.Contains(dep.stderr, "published arn:aws:lambda:us-east-1:000000000000:layer:media-tools:") && !strings.Contains(dep.stderr, "layer media-tools is unchanged") {
+		t.Errorf("deploy did not publish the layer:\n%s", dep.stderr)
+	}
+
 	// A short transcode succeeds and its record reaches notify (the destination).
 	id2 := strings.TrimSpace(run("invoke", "-f", "transcode", "--async", "-d", `{"frames": 2, "delayMs": 10}`).stdout)
 	deadline := time.Now().Add(60 * time.Second)

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ import (
 type Layer struct {
 	Key                string // key under layers:
 	Name               string // name: if given, else Key
-	Path               string // directory (relative to Service.Dir) zipped as the layer's content
+	Path               string // directory zipped as the layer's content, relative to Service.Dir (may be outside it)
 	Description        string
 	CompatibleRuntimes []string
 	// LogicalID is the Framework's CloudFormation name of the layer,
@@ -162,12 +161,11 @@ func (b *builder) layers(v *value, provider string) []Layer {
 			}
 			b.deployf(at, joinPath(path, "name"), "layer name %q is not %s", l.Name, rule)
 		}
+		// Relative to the service directory; like the Framework, a layer
+		// may live beside it (../layers/x), shared by several services.
 		l.Path, _ = b.str(lv.get("path"), joinPath(path, "path"))
-		switch {
-		case lv.get("path").isNull():
+		if lv.get("path").isNull() {
 			b.fatalf(lv, joinPath(path, "path"), "path is required: the directory whose content is the layer")
-		case filepath.IsAbs(l.Path) || l.Path == ".." || strings.HasPrefix(filepath.ToSlash(filepath.Clean(l.Path)), "../"):
-			b.deployf(lv.get("path"), joinPath(path, "path"), "path %q must be a directory inside the service directory", l.Path)
 		}
 		l.Description, _ = b.str(lv.get("description"), joinPath(path, "description"))
 		l.CompatibleRuntimes = b.strList(lv.get("compatibleRuntimes"), joinPath(path, "compatibleRuntimes"))

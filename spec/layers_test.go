@@ -138,7 +138,6 @@ func TestLayerErrors(t *testing.T) {
 		line                 int
 	}{
 		{"no path", head + "layers:\n  lib:\n    name: lib\nfunctions:\n  f:\n    handler: i.m\n", "layers.lib.path", "path is required", 6},
-		{"path outside", head + "layers:\n  lib:\n    path: ../elsewhere\nfunctions:\n  f:\n    handler: i.m\n", "layers.lib.path", "inside the service directory", 6},
 		{"bad arn", head + "functions:\n  f:\n    handler: i.m\n    layers:\n      - arn:aws:lambda:us-east-1:12:layer:x\n", "functions.f.layers.0", "not a layer version ARN", 8},
 		{"unknown ref", head + "functions:\n  f:\n    handler: i.m\n    layers:\n      - Ref: NopeLambdaLayer\n", "functions.f.layers.0.Ref", "names no layer", 8},
 		{"six layers", head + "functions:\n  f:\n    handler: i.m\n    layers:" + strings.Repeat("\n      - arn:aws:lambda:us-east-1:123456789012:layer:x:1", 6) + "\n", "functions.f.layers", "at most 5", 8},
