@@ -8,9 +8,10 @@
 // Where COS is: in SCF, https://<bucket>.cos.<region>.myqcloud.com, signed
 // with the temporary keys of the function's role (TENCENTCLOUD_SECRETID,
 // TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN). On the asyncfn
-// emulator, COS_PROXY names the emulator (http://127.0.0.1:9770): requests go
-// to it as to an HTTP proxy, with the same COS URL and Host — the emulator's
-// COS front reads the bucket from the Host, as COS does.
+// emulator, which gives its functions ASYNCFN_COS_PROXY (its address) and
+// keys it accepts in the same variables, requests go to the emulator as to
+// an HTTP proxy, with the same COS URL and Host — the emulator's COS front
+// reads the bucket from the Host, as COS does.
 
 const crypto = require('crypto');
 const http = require('http');
@@ -59,8 +60,8 @@ function send(method, bucket, key, uri, body) {
   const urlPath = '/' + key.split('/').map(encodeURIComponent).join('/');
   let transport = https;
   let opts = { host, path: urlPath, method, headers };
-  if (env.COS_PROXY) {
-    const proxy = new URL(env.COS_PROXY);
+  if (env.ASYNCFN_COS_PROXY) {
+    const proxy = new URL(env.ASYNCFN_COS_PROXY);
     transport = http;
     opts = { host: proxy.hostname, port: proxy.port, path: `http://${host}${urlPath}`, method, headers };
   }

@@ -10,7 +10,8 @@
 // input from COS, probes it with the media-tools layer's `probe` (on PATH:
 // SCF puts a layer's bin/ there, and so does the emulator), and writes a
 // manifest of the output next to OUTPUT_PREFIX when that is a cos:// URI.
-// On the emulator, COS_PROXY points cos.js at the emulator's COS front.
+// On the emulator, ASYNCFN_COS_PROXY (which it sets) points cos.js at its
+// COS front.
 
 const { execFileSync } = require('child_process');
 const fs = require('fs');

@@ -263,7 +263,11 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 // them (Lambda gives a function its execution role's in the same
 // variables), else a placeholder the emulator takes. S3 is path-style:
 // boto3 uses path-style for an address endpoint by itself; other SDKs need
-// forcePathStyle / UsePathStyle.
+// forcePathStyle / UsePathStyle. For Tencent functions the keys in SCF's
+// variables for a function's role (TENCENTCLOUD_SECRETID, _SECRETKEY) and
+// ASYNCFN_COS_PROXY, the emulator's address: COS names the bucket in the
+// Host, so a function's COS client sends its requests to the emulator as
+// to an HTTP proxy (see package cos, Addressing; example/cos.js).
 func FunctionEnv(url string, creds *front.Credentials) map[cloud.Provider]map[string]string {
 	id, key := "asyncfn-local", "asyncfn-local"
 	if creds != nil {
@@ -275,6 +279,11 @@ func FunctionEnv(url string, creds *front.Credentials) map[cloud.Provider]map[st
 			"AWS_ENDPOINT_URL_LAMBDA": url,
 			"AWS_ACCESS_KEY_ID":       id,
 			"AWS_SECRET_ACCESS_KEY":   key,
+		},
+		cloud.Tencent: {
+			"ASYNCFN_COS_PROXY":      url,
+			"TENCENTCLOUD_SECRETID":  id,
+			"TENCENTCLOUD_SECRETKEY": key,
 		},
 	}
 }
