@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -62,6 +64,10 @@ func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { bcancel(); acancel(); cancel() })
+	// Start the browser and its tab before anything listens to it.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath(t), err)
+	}
 	return bctx
 }
 
@@ -133,6 +139,31 @@ func TestConsoleInABrowser(t *testing.T) {
 	needNode(t)
 	ctx := newBrowser(t, 90*time.Second)
 	shots := screenshots(t)
+	// Every uncaught exception of the pages' script fails the test.
+	var excMu sync.Mutex
+	var exceptions []string
+	go func() {
+		for ev, err := range chromedp.Events(ctx, cdpruntime.ExceptionThrown) {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			excMu.Lock()
+			exceptions = append(exceptions, fmt.Sprintf("%s (%s:%d)", msg, d.URL, d.LineNumber))
+			excMu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		excMu.Lock()
+		defer excMu.Unlock()
+		for _, e := range exceptions {
+			t.Errorf("the page threw: %s", e)
+		}
+	})
 	em := startLocal(t, freePort(t), t.TempDir())
 	mustCLI(t, em.url, "deploy")
 	start := time.Now()
