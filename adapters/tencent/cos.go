@@ -247,4 +247,9 @@ func (u *uploadProgress) ProgressChangedCallback(e *cosv5.ProgressEvent) {
 	fmt.Fprintf(u.w, "tencent: %s: uploaded %s of %s (%d%%)\n", u.name, sizeMB(e.ConsumedBytes), sizeMB(e.TotalBytes), pct)
 }
 
-func sizeMB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+func sizeMB(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
