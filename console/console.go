@@ -153,6 +153,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET "+p+"f/{fn}/e/{id}", c.page(c.event))
 	c.mux.HandleFunc("POST "+p+"f/{fn}/invoke", c.action(c.invoke))
 	c.mux.HandleFunc("POST "+p+"f/{fn}/e/{id}/terminate", c.action(c.terminate))
+	c.mux.HandleFunc("GET "+p+"api/functions", c.api(c.apiFunctions))
 	c.mux.HandleFunc("GET "+p+"api/f/{fn}/events", c.api(c.apiEvents))
 	c.mux.HandleFunc("GET "+p+"api/f/{fn}/e/{id}", c.api(c.apiEvent))
 	c.mux.HandleFunc("GET "+p+"api/f/{fn}/e/{id}/log", c.logStream)

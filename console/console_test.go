@@ -155,6 +155,25 @@ func TestViewsRenderPayloadsResultsAndLogsAsText(t *testing.T) {
 		}
 	}
 
+	var counts struct {
+		Functions []struct {
+			Name   string `json:"name"`
+			Total  int    `json:"total"`
+			Counts []struct {
+				Status event.Status `json:"status"`
+				N      int          `json:"n"`
+			} `json:"counts"`
+		} `json:"functions"`
+	}
+	if p := get(t, c, base+"api/functions"); json.Unmarshal([]byte(p.body), &counts) != nil || len(counts.Functions) != 3 {
+		t.Errorf("the functions API: %s", p.body)
+	}
+	for _, f := range counts.Functions {
+		if f.Name == "fn-ok" && (f.Total != 1 || len(f.Counts) != len(event.All) || f.Counts[2].Status != event.Succeeded || f.Counts[2].N != 1) {
+			t.Errorf("the functions API counts fn-ok as %+v", f)
+		}
+	}
+
 	evs := get(t, c, base+"f/fn-fail")
 	checkHeaders(t, "events", evs)
 	if evs.status != 200 || !strings.Contains(evs.body, failID) || !strings.Contains(evs.body, "FAILED") {

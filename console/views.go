@@ -201,8 +201,8 @@ type functionRow struct {
 type setting struct{ Name, Value string }
 
 type statusCount struct {
-	Status event.Status
-	N      int
+	Status event.Status `json:"status"`
+	N      int          `json:"n"`
 }
 
 // settings are a function's async settings as the console lists them.
@@ -252,24 +252,56 @@ func counts(by map[event.Status]int) []statusCount {
 	return out
 }
 
-func (c *Console) functions(r *http.Request, src Source, d *pageData) (string, error) {
-	fns, err := src.Functions(r.Context())
+// functionRows are the functions with their counts over overviewWindow.
+func (c *Console) functionRows(ctx context.Context, src Source) ([]functionRow, error) {
+	fns, err := src.Functions(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	d.Title = "Functions"
 	since := c.opts.Now().Add(-overviewWindow)
+	rows := []functionRow{}
 	for _, fn := range fns {
 		row := functionRow{Function: fn, URL: c.fnURL(fn.Name), Settings: settings(fn.Config)}
-		st, err := src.Provider().Stats(r.Context(), fn.Name, adapters.EventQuery{Since: since})
+		st, err := src.Provider().Stats(ctx, fn.Name, adapters.EventQuery{Since: since})
 		if err != nil {
 			row.Err = err.Error()
 		} else {
 			row.Counts, row.Total = counts(st.ByStatus), st.Total
 		}
-		d.Functions = append(d.Functions, row)
+		rows = append(rows, row)
 	}
+	return rows, nil
+}
+
+func (c *Console) functions(r *http.Request, src Source, d *pageData) (string, error) {
+	rows, err := c.functionRows(r.Context(), src)
+	if err != nil {
+		return "", err
+	}
+	d.Title, d.Functions = "Functions", rows
+	d.API = c.opts.Prefix + "api/functions"
 	return "functions", nil
+}
+
+// apiFunctions is the functions view's counts, for its script.
+func (c *Console) apiFunctions(r *http.Request, src Source) (any, error) {
+	rows, err := c.functionRows(r.Context(), src)
+	if err != nil {
+		return nil, err
+	}
+	type fnCounts struct {
+		Name   string        `json:"name"`
+		Total  int           `json:"total"`
+		Counts []statusCount `json:"counts"`
+		Error  string        `json:"error,omitempty"`
+	}
+	out := struct {
+		Functions []fnCounts `json:"functions"`
+	}{Functions: []fnCounts{}}
+	for _, row := range rows {
+		out.Functions = append(out.Functions, fnCounts{row.Name, row.Total, row.Counts, row.Err})
+	}
+	return out, nil
 }
 
 // Events view.

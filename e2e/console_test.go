@@ -281,6 +281,14 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("TERMINATED count of transcode = %q, want 1", got)
 	}
 	shoot(t, ctx, shots, "console-functions")
+	// Its counts follow new events without a reload.
+	eval[chromedp.Void](t, ctx, `window.__functionsPage = 1`)
+	total := eval[string](t, ctx, `document.querySelector('[data-fn="`+exampleTranscode+`"] .total').textContent`)
+	invokeAsync(t, em.url, "transcode", `{"frames": 1, "delayMs": 0}`)
+	waitJS(t, ctx, "the new event counted", `document.querySelector('[data-fn="`+exampleTranscode+`"] .total').textContent !== "`+total+`"`, 5*time.Second)
+	if eval[int](t, ctx, `window.__functionsPage || 0`) != 1 {
+		t.Errorf("the functions view reloaded to count the new event")
+	}
 
 	// Keyboard: the skip link is the first stop and leads to the content.
 	browse(t, ctx, "tab to the skip link", chromedp.KeyEvent("\t"))

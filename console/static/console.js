@@ -148,6 +148,25 @@
     });
   }
 
+  // The functions view: its counts, every few polls (each is a count per
+  // function on the provider).
+  function functionsView() {
+    poll *= 4;
+    every(body.dataset.api, function (data) {
+      (data.functions || []).forEach(function (f) {
+        var card = document.querySelector('[data-fn="' + CSS.escape(f.name) + '"]');
+        if (!card || f.error) return;
+        var total = card.querySelector('.total');
+        if (total) total.textContent = f.total;
+        (f.counts || []).forEach(function (c) {
+          var n = card.querySelector('[data-status="' + c.status + '"]');
+          if (n) n.textContent = c.n;
+        });
+      });
+    });
+  }
+
+  if (body.dataset.view === 'functions') functionsView();
   if (body.dataset.view === 'events') eventsView();
   if (body.dataset.view === 'event') eventView();
 })();
