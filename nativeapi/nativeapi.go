@@ -110,6 +110,29 @@ type DeployRequest struct {
 	CodeObject *ObjectRef `json:"codeObject,omitempty"`
 }
 
+// LayerRequest is the body of POST /v1/layers/{name}/versions: a new
+// version of a layer from a zip (inline or an object of the emulator's
+// object store). Provider picks the cloud's limits (default aws).
+type LayerRequest struct {
+	Provider           cloud.Provider `json:"provider,omitempty"`
+	Description        string         `json:"description,omitempty"`
+	CompatibleRuntimes []string       `json:"compatibleRuntimes,omitempty"`
+	Zip                []byte         `json:"zip,omitempty"`
+	CodeObject         *ObjectRef     `json:"codeObject,omitempty"`
+}
+
+// LayerInfo describes a published layer version.
+type LayerInfo struct {
+	Name               string    `json:"name"`
+	Version            int       `json:"version"`
+	Description        string    `json:"description,omitempty"`
+	CompatibleRuntimes []string  `json:"compatibleRuntimes,omitempty"`
+	CodeSHA256         string    `json:"codeSha256"` // hex
+	CodeSize           int64     `json:"codeSize"`
+	UnzippedSize       int64     `json:"unzippedSize"`
+	CreatedAt          time.Time `json:"createdAt"`
+}
+
 // FunctionInfo describes a deployed function.
 type FunctionInfo struct {
 	Name       string         `json:"name"`

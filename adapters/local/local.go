@@ -79,7 +79,13 @@ func Config(svc *spec.Service, fn spec.Function) nativeapi.FunctionConfig {
 
 // Deploy uploads the code and configuration; the emulator activates it at once.
 func (p *Provider) Deploy(ctx context.Context, fn spec.Function, code adapters.Artifact) (adapters.Deployment, error) {
-	body, err := json.Marshal(nativeapi.DeployRequest{Config: p.functionConfig(fn), Zip: code.Zip})
+	cfg := p.functionConfig(fn)
+	layers, err := p.layerRefs(ctx, fn)
+	if err != nil {
+		return adapters.Deployment{}, err
+	}
+	cfg.Layers = layers
+	body, err := json.Marshal(nativeapi.DeployRequest{Config: cfg, Zip: code.Zip})
 	if err != nil {
 		return adapters.Deployment{}, err
 	}

@@ -10,8 +10,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // probe comes from the media-tools layer: Lambda unpacks layers to /opt and
 // puts /opt/bin on PATH; the emulator does the same with its own directory.
-// Deployed without the layer (--local's native API binds no layers), the
-// transcode says so and goes on without a probe.
+// Deployed without the layer (this file alone, say), the transcode says so
+// and goes on without a probe.
 const probe = (file) => {
   try {
     return JSON.parse(execFileSync('probe', [file]).toString());

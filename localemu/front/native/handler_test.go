@@ -99,11 +99,18 @@ func TestEveryRouteAnswersMalformedRequestsInTheNativeShape(t *testing.T) {
 		{"GET /v1/logs/stream", "bad since", "GET", "/v1/logs/stream?since=x", "", "", 400, invalid},
 		{"GET /v1/logs/stream", "bad cursor", "GET", "/v1/logs/stream?after=x", "", "", 400, invalid},
 		{"GET /v1/logs/stream", "bad Last-Event-ID", "GET", "/v1/logs/stream?from=now", "", "Last-Event-ID: x", 400, invalid},
+		{"POST /v1/layers/{name}/versions", "bad JSON body", "POST", "/v1/layers/l/versions", `{bad`, "", 400, request},
+		{"POST /v1/layers/{name}/versions", "no code", "POST", "/v1/layers/l/versions", `{}`, "", 400, invalid},
+		{"POST /v1/layers/{name}/versions", "bad name", "POST", "/v1/layers/a.b/versions", `{"zip":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}`, "", 400, invalid},
+		{"POST /v1/layers/{name}/versions", "zip and object", "POST", "/v1/layers/l/versions", `{"zip":"UEs=","codeObject":{"bucket":"b","key":"k"}}`, "", 400, invalid},
+		{"POST /v1/layers/{name}/versions", "missing object", "POST", "/v1/layers/l/versions", `{"codeObject":{"bucket":"nob","key":"k"}}`, "", 404, notFound},
+		{"GET /v1/layers/{name}/versions/{version}", "bad version", "GET", "/v1/layers/l/versions/x", "", "", 400, invalid},
+		{"GET /v1/layers/{name}/versions/{version}", "unknown version", "GET", "/v1/layers/l/versions/3", "", "", 404, notFound},
 		{"/v1/", "no such route", "GET", "/v1/nothing", "", "", 404, notFound},
 		{"/v1/", "no such method", "PATCH", "/v1/functions/x", "", "", 404, notFound},
 	}
 	// Routes with nothing a client can get wrong but the credentials.
-	noInput := map[string]bool{"GET /v1/functions": true}
+	noInput := map[string]bool{"GET /v1/functions": true, "GET /v1/layers/{name}/versions": true}
 
 	covered := map[string]bool{}
 	for _, c := range cases {
