@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,49 +95,23 @@ func TestDeployLargePackageThroughS3(t *testing.T) {
 func TestDeployWithLayers(t *testing.T) {
 	conformance.NeedNode(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	write := func(rel, body string, mode os.FileMode) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("layers/tools/bin/greet", "#!/bin/sh\necho hi from a layer binary\n", 0o755)
-	write("layers/libs/nodejs/node_modules/greetmod/index.js", "module.exports = () => 'hi from a layer module';\n", 0o644)
-	svc := &spec.Service{Name: "heavy", Stage: "dev", Region: "eu-west-1", Provider: spec.Provider{Name: "aws"}, Dir: dir,
-		Layers: []spec.Layer{{Key: "tools", Name: "tools", Path: "layers/tools", LogicalID: "ToolsLambdaLayer"},
-			{Key: "libs", Name: "heavy-libs", Path: "layers/libs", LogicalID: "LibsLambdaLayer"}}}
+	svc, fn, code := conformance.LayeredService(t)
 	url := conformance.StartEmulator(t)
 	p, progress := providerAt(t, url, svc)
-
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create("index.js")
-	w.Write([]byte(`const { execFileSync } = require('child_process');
-const greet = require('greetmod');
-exports.main = async () => ({ bin: execFileSync('greet').toString().trim(), mod: greet() });`))
-	zw.Close()
-	fn := spec.Function{Name: "layered", DeployedName: "heavy-dev-layered", Handler: "index.main", Runtime: "nodejs22.x", MemorySize: 256, Timeout: 30,
-		Layers: []spec.LayerUse{{Key: "tools"}, {Key: "libs"}}}
-	if _, err := p.Deploy(ctx, fn, adapters.Artifact{Zip: buf.Bytes()}); err != nil {
+	if _, err := p.Deploy(ctx, fn, adapters.Artifact{Zip: code}); err != nil {
 		t.Fatalf("deploy: %v\n%s", err, progress)
 	}
 	inv, err := p.Invoke(ctx, "heavy-dev-layered", nil, adapters.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got struct{ Bin, Mod string }
-	json.Unmarshal(inv.Result, &got)
-	if got.Bin != "hi from a layer binary" || got.Mod != "hi from a layer module" {
-		t.Fatalf("the handler saw %s", inv.Result)
-	}
+	conformance.CheckLayered(t, inv.Result)
 	if !strings.Contains(progress.String(), "published arn:aws:lambda:eu-west-1:000000000000:layer:heavy-libs:1") {
 		t.Errorf("progress:\n%s", progress)
 	}
 	// A new provider (a new deploy) finds the layers unchanged.
 	p2, progress2 := providerAt(t, url, svc)
-	if _, err := p2.Deploy(ctx, fn, adapters.Artifact{Zip: buf.Bytes()}); err != nil {
+	if _, err := p2.Deploy(ctx, fn, adapters.Artifact{Zip: code}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(progress2.String(), "layer heavy-libs is unchanged (version 1)") || strings.Contains(progress2.String(), "publishing") {
