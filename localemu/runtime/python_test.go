@@ -248,7 +248,7 @@ def h(event, context):
     b = bytearray(80 * 1024 * 1024)
     for i in range(0, len(b), 4096):
         b[i] = 1
-    time.sleep(0.6)  # two sampling intervals, so a loaded machine still samples the peak
+    time.sleep(1.5)  # six sampling intervals, so a loaded machine still samples the peak
     return len(b)
 `})
 	inst := start(t, Config{Runtime: "python3.11", Handler: "m.h", CodeDir: code}, nil)

@@ -32,8 +32,13 @@ exports.escape = async (event) => {
   return { setsid, doubleFork };
 };
 exports.hog = async (event) => {
-  const pid = +sh('setsid ' + event.python + ' -c "x = b\'\\x01\' * (200 << 20); import time; time.sleep(60)" </dev/null >/dev/null 2>&1 & echo $!');
+  const ready = require('os').tmpdir() + '/hog-ready-' + process.pid + '-' + Date.now();
+  const pid = +sh('setsid ' + event.python + ' -c "x = b\'\\x01\' * (200 << 20); open(\'' + ready + '\', \'w\').close(); import time; time.sleep(60)" </dev/null >/dev/null 2>&1 & echo $!');
   console.log('hog ' + pid);
+  // Until the child holds its 200 MB (Python's start alone can take seconds
+  // on a loaded machine), then long enough for the sampler to see it.
+  const fs = require('fs');
+  for (let i = 0; i < 1500 && !fs.existsSync(ready); i++) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, event.ms));
   return { pid };
 };
