@@ -24,7 +24,7 @@ func LayeredService(t testing.TB) (*spec.Service, spec.Function, []byte) {
 		body string
 		mode os.FileMode
 	}{
-		"layers/tools/bin/greet": {"#!/bin/sh\necho hi from a layer binary\n", 0o755},
+		"layers/tools/bin/greet":                            {"#!/bin/sh\necho hi from a layer binary\n", 0o755},
 		"layers/libs/nodejs/node_modules/greetmod/index.js": {"module.exports = () => 'hi from a layer module';\n", 0o644},
 	} {
 		p := filepath.Join(dir, rel)
