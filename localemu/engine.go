@@ -279,7 +279,8 @@ func New(opts Options) (*Engine, error) {
 		lock.Close()
 		return nil, err
 	}
-	e.collectCode() // what a previous process left unused
+	e.collectCode()                      // what a previous process left unused
+	e.sweepObjects(context.Background()) // and object files it never recorded
 	if err := e.recover(); err != nil {
 		e.logs.close()
 		st.Close()

@@ -613,3 +613,23 @@ func (e *Engine) openObjectFile(ctx context.Context, bucket, key string) (*os.Fi
 	}
 	return o.Body.(*os.File), store.Object{Bucket: bucket, Key: key, Size: o.Size, ETag: o.ETag}, nil
 }
+
+// sweepObjects removes object files no row names: written by a process that
+// died before recording them (or after replacing them). It runs at start,
+// before any request can be writing one.
+func (e *Engine) sweepObjects(ctx context.Context) {
+	keep, err := e.store.ObjectFiles(ctx)
+	if err != nil {
+		e.log.Warn("sweeping unrecorded object files", "err", err)
+		return
+	}
+	shards, _ := os.ReadDir(e.objectsDir())
+	for _, sh := range shards {
+		files, _ := os.ReadDir(filepath.Join(e.objectsDir(), sh.Name()))
+		for _, f := range files {
+			if !keep[f.Name()] {
+				e.removeObjectFiles(f.Name())
+			}
+		}
+	}
+}

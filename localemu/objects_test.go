@@ -218,3 +218,36 @@ func TestMultipartUpload(t *testing.T) {
 		t.Fatalf("%d object files, want the one object", n)
 	}
 }
+
+// A file left in the object directory by a process that died before
+// recording it is removed at the next start; recorded objects stay.
+func TestUnrecordedObjectFilesAreSweptAtStart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := newEngine(t, dir, Options{})
+	if err := e.CreateBucket(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutObject(ctx, "kept", "k", strings.NewReader("v"), 1, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	orphan := e.objectPath(newFileID())
+	os.MkdirAll(filepath.Dir(orphan), 0o700)
+	if err := os.WriteFile(orphan, []byte("half an upload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	closeEngine(t, e)
+	e = newEngine(t, dir, Options{})
+	defer closeEngine(t, e)
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the orphan is still there: %v", err)
+	}
+	o, err := e.GetObject(ctx, "kept", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Body.Close()
+	if n := countFiles(t, e.objectsDir()); n != 1 {
+		t.Fatalf("%d files, want the one object's", n)
+	}
+}

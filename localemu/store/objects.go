@@ -481,3 +481,23 @@ func (s *Store) DeleteLayer(ctx context.Context, name string, version int) (dele
 	})
 	return deleted, shared, err
 }
+
+// ObjectFiles returns the file of every object and uploaded part: what the
+// object directory must keep (the engine removes the rest at start, left by
+// a process that died between writing a file and recording it).
+func (s *Store) ObjectFiles(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT file FROM objects UNION ALL SELECT file FROM upload_parts`)
+	if err != nil {
+		return nil, dbErr(s.path, "list object files", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return nil, dbErr(s.path, "list object files", err)
+		}
+		out[f] = true
+	}
+	return out, rows.Err()
+}
