@@ -185,6 +185,13 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("the events view reloaded to show the new event")
 	}
 	shoot(t, ctx, shots, "console-events")
+	// Updates leave an unchanged row's link alone: it keeps the keyboard focus.
+	link := fmt.Sprintf(`document.querySelector('tr[data-request-id="%s"] a')`, id)
+	eval[chromedp.Void](t, ctx, link+`.focus()`)
+	time.Sleep(1200 * time.Millisecond) // several polls, and a new duration ("1s+")
+	if !eval[bool](t, ctx, `document.activeElement === `+link) {
+		t.Errorf("the row's link lost the focus to the live updates")
+	}
 
 	// The event: its log streams line by line as the function prints it.
 	browse(t, ctx, "open the event", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-request-id="%s"] a`, id))), chromedp.WaitVisible(chromedp.CSS("#log")))

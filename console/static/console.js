@@ -40,35 +40,67 @@
     setTimeout(tick, poll);
   }
 
+  // The events view updates its rows in place, keyed by RequestId: a row
+  // that did not change is not touched, so a link keeps the keyboard focus
+  // and a click lands where it was aimed.
   function eventsView() {
     var rows = document.getElementById('events-rows');
     var total = document.getElementById('events-total');
+
+    function fill(tr, r) {
+      var cells = tr.children;
+      cells[1].replaceChildren(statusBadge(r.status));
+      cells[2].textContent = r.attempts;
+      cells[3].textContent = r.created;
+      cells[4].textContent = r.duration;
+      cells[5].textContent = r.error;
+    }
+
+    function build(r) {
+      var tr = document.createElement('tr');
+      tr.dataset.requestId = r.requestId;
+      var a = el('a', r.requestId);
+      a.href = r.url;
+      tr.appendChild(cell(a));
+      for (var i = 0; i < 5; i++) tr.appendChild(document.createElement('td'));
+      tr.children[5].className = 'err';
+      fill(tr, r);
+      return tr;
+    }
+
     every(body.dataset.api, function (page) {
-      var frag = document.createDocumentFragment();
+      var existing = {};
+      Array.prototype.forEach.call(rows.children, function (tr) { existing[tr.dataset.requestId] = tr; });
+      var keep = {};
+      var prev = null;
       (page.rows || []).forEach(function (r) {
-        var tr = document.createElement('tr');
-        tr.dataset.requestId = r.requestId;
-        var a = el('a', r.requestId);
-        a.href = r.url;
-        tr.appendChild(cell(a));
-        tr.appendChild(cell(statusBadge(r.status)));
-        tr.appendChild(cell(r.attempts));
-        tr.appendChild(cell(r.created));
-        tr.appendChild(cell(r.duration));
-        var err = cell(r.error);
-        err.className = 'err';
-        tr.appendChild(err);
-        frag.appendChild(tr);
+        keep[r.requestId] = true;
+        var sig = JSON.stringify(r);
+        var tr = existing[r.requestId];
+        if (!tr) {
+          tr = build(r);
+        } else if (tr.dataset.sig !== sig) {
+          fill(tr, r);
+        }
+        tr.dataset.sig = sig;
+        var want = prev ? prev.nextSibling : rows.firstChild;
+        if (tr !== want) rows.insertBefore(tr, want);
+        prev = tr;
       });
-      rows.replaceChildren(frag);
-      total.textContent = page.total ? page.first + '–' + page.last + ' of ' + page.total : 'none';
+      Object.keys(existing).forEach(function (id) { if (!keep[id]) rows.removeChild(existing[id]); });
+      var text = page.total ? page.first + '–' + page.last + ' of ' + page.total : 'none';
+      if (total.textContent !== text) total.textContent = text;
     });
   }
 
   function eventView() {
     var status = document.getElementById('ev-status');
     var following = false;
+    var last = '';
     every(body.dataset.api, function (ev) {
+      var sig = JSON.stringify(ev);
+      if (sig === last) return;
+      last = sig;
       if (!following) {
         // A cloud may list an event a moment after accepting it: its log
         // is followed once the event is there.
