@@ -56,7 +56,7 @@ func emulatorFlags(o *emulatorOptions) []ucli.Flag {
 		&ucli.BoolFlag{Name: "cpu-by-memory", Usage: "give each instance CPU in proportion to its memory size, as Lambda does (1,769 MB = one vCPU; needs the cpu cgroup controller)", Destination: &o.CPUByMemory},
 		&ucli.IntFlag{Name: "max-connections", Value: server.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait to be accepted", Destination: &o.MaxConns},
 		&ucli.StringFlag{Name: "log-keep", Value: "16MiB", Usage: "keep the first and the last half of `SIZE` of each attempt's output, with one line saying what was elided between (live followers get every line; \"all\" keeps everything)", Destination: &o.LogKeep},
-		&ucli.StringFlag{Name: "retention", Value: "7d", Usage: "delete finished events, with their attempts and logs, `DUR` after they end (e.g. 36h, 7d; \"never\"); a function's own shorter rule applies first: SCF's 3 days, a durable function's retentionPeriodInDays", Destination: &o.Retention},
+		&ucli.StringFlag{Name: "retention", Value: "7d", Usage: "delete finished events, with their attempts and logs, `DUR` after they end (e.g. 36h, 7d); a function's own shorter rule applies first: SCF's 3 days, a durable function's retentionPeriodInDays; \"never\" keeps everything", Destination: &o.Retention},
 		&ucli.StringFlag{Name: "max-store-size", Usage: "keep the state database under `SIZE` (e.g. 2GiB) by deleting the oldest finished events first (default: no budget)", Destination: &o.MaxStoreSize},
 	}
 }

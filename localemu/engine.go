@@ -60,9 +60,9 @@ type Options struct {
 	// Live subscribers get every line whatever it is.
 	LogKeep int64
 	// Retention deletes finished events, with their attempts and logs, this
-	// long after they ended (default DefaultRetention; negative: never); a
-	// function's own rule (SCF's tracking window, a durable function's
-	// retention period) applies when it is shorter.
+	// long after they ended (default DefaultRetention); a function's own
+	// rule (SCF's tracking window, a durable function's retention period)
+	// applies when it is shorter. Negative: never, own rules included.
 	Retention time.Duration
 	// MaxStoreSize, when positive, is the store's disk budget: past it, the
 	// oldest finished events are deleted first. An accept is never refused

@@ -59,6 +59,9 @@ func newEngine(t testing.TB, dir string, opts Options) *Engine {
 		opts.Backoff = func(int) time.Duration { return 50 * time.Millisecond }
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Retention == 0 {
+		opts.Retention = -1 // fixtures at fixed dates must not be pruned mid-test
+	}
 	e, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

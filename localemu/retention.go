@@ -45,11 +45,12 @@ const (
 )
 
 // retentionOf is how long fn's finished events are kept: the emulator's
-// retention, or the function's own rule when that is shorter; 0 = forever.
+// retention, or the function's own rule when that is shorter; 0 = forever
+// (a negative Retention keeps everything).
 func (e *Engine) retentionOf(fn string) time.Duration {
 	keep := e.opts.Retention
 	if keep < 0 {
-		keep = 0
+		return 0 // never: the functions' own rules are off too
 	}
 	if cfg, ok := e.DeployedConfig(fn); ok {
 		var own time.Duration

@@ -112,6 +112,20 @@ func TestRetentionDeletesFinishedEventsOnly(t *testing.T) {
 	}
 }
 
+// "never" keeps everything, the functions' own rules included.
+func TestRetentionNeverKeepsEverything(t *testing.T) {
+	e := newEngine(t, t.TempDir(), Options{Retention: -1, PruneInterval: time.Hour})
+	defer closeEngine(t, e)
+	deploy(t, e, "scf", "ok", nil) // tencent: 3 days, but not with never
+	id := oldEvent(t, e, "scf", event.Succeeded, 400*24*time.Hour, 3, 20)
+	if err := e.prune(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if gone(t, e, id) {
+		t.Fatal("retention never deleted a finished event")
+	}
+}
+
 // The prune loop runs by itself, and the space deleted rows held goes back
 // to the file system.
 func TestRetentionRunsInTheBackgroundAndReclaimsSpace(t *testing.T) {

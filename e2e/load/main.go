@@ -5,7 +5,8 @@
 //	                                [-front native|lambda|scf] [-credentials ID:KEY] [-unsigned] [-no-deploy]
 //	go run ./e2e/load -mode tail    [-subscribers N] [-lines-per-sec L] [-duration D]
 //	go run ./e2e/load -mode running [-events K] [-runtime provided|python|node] [-sync-invokes M]
-//	go run ./e2e/load -mode list    -seed N -state-dir DIR   (before the emulator starts on DIR)
+//	go run ./e2e/load -mode list    -seed N -state-dir DIR   (before the emulator starts on DIR,
+//	                                                         with --retention never: the events span 30 days)
 //	go run ./e2e/load -mode list    [-queries 20]            (against the emulator on DIR)
 //	go run ./e2e/load -mode fanout  [-events 50] [-sleep 5s]
 //	go run ./e2e/load -mode soak    -state-dir DIR [-duration 30m] [-events 10] [-lines-per-sec 5000]

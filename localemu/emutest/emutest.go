@@ -65,6 +65,11 @@ func NewEngine(t testing.TB, opts localemu.Options) *localemu.Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if opts.Retention == 0 {
+		// Tests seed history at fixed dates (2024): retention would delete
+		// it while they read it.
+		opts.Retention = -1
+	}
 	e, err := localemu.New(opts)
 	if err != nil {
 		t.Fatal(err)
