@@ -617,9 +617,6 @@ func follow(t *testing.T, sub *Subscription, want int, pause time.Duration) erro
 // store keeps the head and the tail of the output with one marker line
 // saying what was elided between.
 func TestLogFloodReachesSubscribersAndStoreKeepsHeadAndTail(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: a 20 MB flood with two followers; the full run covers it")
-	}
 	needNode(t)
 	e := newEngine(t, t.TempDir(), Options{LogKeep: 1 << 20, elideAfter: 50 * time.Millisecond})
 	defer closeEngine(t, e)

@@ -266,9 +266,6 @@ func TestInlineLimitAndCodeFromCOS(t *testing.T) {
 
 // Code whose unzipped size with its layers passes 500 MB is refused.
 func TestUnzippedLimitWithLayers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and unzips 550 MiB; the full run covers it")
-	}
 	c, _ := layerServer(t)
 	// A layer of 300 MiB of zeros and code of 250 MiB: each alone fits, together not.
 	zeros := func(n int) []byte {

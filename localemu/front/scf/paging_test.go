@@ -301,9 +301,6 @@ func mustJSON(t *testing.T, v any) string {
 // paging every attempt of the window gives, for every filter, order, window
 // and page.
 func TestGetFunctionLogsPagesInTheStore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: pages a 600-event history window by window; the full run covers it")
-	}
 	const n = 600
 	f, e := seededFront(t, func(ctx context.Context, st *store.Store) { fillHistory(t, ctx, st, n) })
 	ref := loadRef(t, e, "pg")
