@@ -571,6 +571,25 @@ func (s *Front) function(ctx context.Context, c *awsCall) (store.Function, *loca
 
 // pageStart reads a paging marker this front handed out: an offset, or
 // nothing for the first page. Anything else is not a marker of ours.
+// page reads a list call's Marker and MaxItems (1 to maxItems): where its
+// page starts, and how many items it holds (at most 50, Lambda's page).
+func page(c *awsCall, maxItems int) (start, size int, err error) {
+	q := c.r.URL.Query()
+	start, valid := pageStart(q.Get("Marker"))
+	if !valid {
+		return 0, 0, invalidValue("Marker %q is not a marker this API returned", q.Get("Marker"))
+	}
+	size = 50
+	if v := q.Get("MaxItems"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxItems {
+			return 0, 0, invalidValue("MaxItems %q is not between 1 and %d", v, maxItems)
+		}
+		size = min(n, 50)
+	}
+	return start, size, nil
+}
+
 func pageStart(marker string) (int, bool) {
 	if marker == "" {
 		return 0, true
@@ -584,18 +603,10 @@ func (s *Front) listFunctions(ctx context.Context, c *awsCall) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	start, valid := pageStart(c.r.URL.Query().Get("Marker"))
-	if !valid {
-		return answer{}, invalidValue("Marker %q is not a marker this API returned", c.r.URL.Query().Get("Marker"))
-	}
-	max := 50
-	if v := c.r.URL.Query().Get("MaxItems"); v != "" {
-		// Lambda API reference, ListFunctions: MaxItems is 1-10000 (answered in pages of at most 50).
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return answer{}, invalidValue("MaxItems %q is not between 1 and 10000", v)
-		}
-		max = min(n, 50)
+	// Lambda API reference, ListFunctions: MaxItems is 1-10000 (answered in pages of at most 50).
+	start, max, err := page(c, 10000)
+	if err != nil {
+		return answer{}, err
 	}
 	out := struct {
 		Functions  []lambdaFunction `json:"Functions"`

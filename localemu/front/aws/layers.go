@@ -275,17 +275,9 @@ func (s *Front) listLayerVersions(ctx context.Context, c *awsCall) (answer, erro
 	if err != nil {
 		return answer{}, err
 	}
-	start, valid := pageStart(c.r.URL.Query().Get("Marker"))
-	if !valid {
-		return answer{}, invalidValue("Marker %q is not a marker this API returned", c.r.URL.Query().Get("Marker"))
-	}
-	max := 50
-	if v := c.r.URL.Query().Get("MaxItems"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			return answer{}, invalidValue("MaxItems %q is not between 1 and 50", v)
-		}
-		max = n
+	start, max, err := page(c, 50)
+	if err != nil {
+		return answer{}, err
 	}
 	out := struct {
 		LayerVersions []layerVersionItem `json:"LayerVersions"`
